@@ -1,0 +1,71 @@
+"""The `auditor` command. Each subcommand lives in its own module and imports what it needs when it
+runs, so `auditor --help` loads click and nothing heavy."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .. import __version__
+from ..errors import AuditorError
+
+_COMMANDS = {
+    "audit": ("auditor.cli.audit_cmd", "audit"),
+    "extract": ("auditor.cli.extract_cmd", "extract"),
+    "rules": ("auditor.cli.rules_cmd", "rules"),
+}
+_HELP = {
+    "audit": "Check documents against the rules and report findings.",
+    "extract": "Write the metrics table (every figure in the text).",
+    "rules": "List, show and validate rules.",
+}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(_COMMANDS))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in _COMMANDS:
+            import importlib
+
+            module, attr = _COMMANDS[name]
+            return getattr(importlib.import_module(module), attr)
+        return super().get_command(ctx, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Short help without importing every command module.
+        rows = [(name, _HELP.get(name, "")) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="auditor")
+def cli() -> None:
+    """auditor: data-quality and consistency checks for Chinese news and work-report text.
+
+    \b
+    auditor audit fixtures/ --html reports/fixtures.html
+    auditor extract fixtures/ --format csv --output metrics.csv
+    auditor rules list
+    """
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: commands return their exit code; AuditorError becomes one line and exit 2."""
+    try:
+        code = cli.main(args=argv, prog_name="auditor", standalone_mode=False)
+    except AuditorError as exc:
+        click.echo(f"auditor: error: {exc.one_line()}", err=True)
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("auditor: interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,87 @@
+"""Settings from `[tool.auditor]` in pyproject.toml or from auditor.toml, merged under the CLI flags.
+
+The nearest file up from the working folder wins (auditor.toml before pyproject.toml in the same
+folder). Unknown keys are errors, not silently ignored: a misspelt `selct` must not pass quietly.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from .errors import UsageError
+
+
+@dataclass(frozen=True)
+class Config:
+    rules: tuple[str, ...] = ()  # extra rule files or folders
+    no_default_rules: bool = False
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    fail_on: str = "error"
+    year: int | None = None
+    lang: str = "zh"
+    regex_timeout: float = 2.0
+    max_bytes: int = 64 * 1024 * 1024
+    history: str | None = None
+    source: str | None = None  # the file these came from
+    extra: dict = field(default_factory=dict)
+
+
+_KEYS = {f.name.replace("_", "-"): f.name for f in fields(Config) if f.name not in ("source", "extra")}
+_FAIL_ON = ("error", "warning", "info", "never")
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        for name in ("auditor.toml", "pyproject.toml"):
+            candidate = folder / name
+            if candidate.is_file():
+                if name == "pyproject.toml" and "[tool.auditor" not in candidate.read_text(encoding="utf-8", errors="replace"):
+                    continue
+                return candidate
+    return None
+
+
+def load_config(path: Path | None = None) -> Config:
+    file = path or find_config()
+    if file is None:
+        return Config()
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"invalid TOML: {exc}", path=str(file)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read config: {exc}", path=str(file)) from None
+    table = data.get("tool", {}).get("auditor", {}) if file.name == "pyproject.toml" else data
+    if file.name != "pyproject.toml" and "tool" in table and "auditor" in table.get("tool", {}):
+        table = table["tool"]["auditor"]
+    return _from_table(table, str(file))
+
+
+def _from_table(table: dict, source: str) -> Config:
+    values: dict = {}
+    for key, value in table.items():
+        name = _KEYS.get(key) or _KEYS.get(key.replace("_", "-"))
+        if name is None:
+            raise UsageError(f"unknown key '{key}' in [tool.auditor] (known: {', '.join(sorted(_KEYS))})", path=source)
+        values[name] = value
+    for name in ("rules", "select", "ignore"):
+        if name in values:
+            v = values[name]
+            values[name] = (v,) if isinstance(v, str) else tuple(v)
+            if not all(isinstance(x, str) for x in values[name]):
+                raise UsageError(f"'{name}' must be a string or a list of strings", path=source)
+    if values.get("fail_on", "error") not in _FAIL_ON:
+        raise UsageError(f"'fail-on' must be one of {', '.join(_FAIL_ON)}", path=source)
+    if values.get("lang", "zh") not in ("zh", "en"):
+        raise UsageError("'lang' must be zh or en", path=source)
+    if "rules" in values:  # relative paths are relative to the config file
+        base = Path(source).parent
+        values["rules"] = tuple(str(base / r) if not Path(r).is_absolute() else r for r in values["rules"])
+    try:
+        return Config(**values, source=source)
+    except TypeError as exc:
+        raise UsageError(str(exc), path=source) from None

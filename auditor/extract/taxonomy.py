@@ -1,0 +1,70 @@
+"""The metric taxonomy (rules/metrics.yaml): label phrases and units to canonical metric ids."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import regex
+import yaml
+
+from ..resources import default_data_file
+
+
+@dataclass(frozen=True, slots=True)
+class MetricDef:
+    id: str
+    name: str
+    dimension: str
+    units: tuple[str, ...]
+    synonyms: frozenset[str]
+    patterns: tuple[regex.Pattern, ...]
+    band: tuple[float, float]
+    stable: bool
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    metrics: tuple[MetricDef, ...]
+    by_id: dict[str, MetricDef]
+    source: str
+
+    def classify(self, label: str | None, dimension: str | None) -> str | None:
+        """The metric id for a label, or None. The unit's dimension must match the metric's, so
+        "慰问金" in 元 and "慰问劳模" in 人 go to different metrics."""
+        if not label:
+            return None
+        for m in self.metrics:
+            if dimension is not None and m.dimension != dimension:
+                continue
+            if label in m.synonyms:
+                return m.id
+        for m in self.metrics:
+            if dimension is not None and m.dimension != dimension:
+                continue
+            if any(p.search(label) for p in m.patterns):
+                return m.id
+        return None
+
+
+@lru_cache(maxsize=8)
+def load_taxonomy(path: str | None = None) -> Taxonomy:
+    file = Path(path) if path else default_data_file("metrics.yaml")
+    data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    defaults = data.get("defaults", {}) or {}
+    default_band = tuple(defaults.get("band", (1 / 3, 3.0)))
+    default_stable = bool(defaults.get("stable", False))
+    metrics = []
+    for entry in data.get("metrics", []):
+        metrics.append(MetricDef(
+            id=entry["id"],
+            name=entry.get("name", entry["id"]),
+            dimension=entry["dimension"],
+            units=tuple(entry.get("units", ())),
+            synonyms=frozenset(entry.get("synonyms", ()) or ()),
+            patterns=tuple(regex.compile(p) for p in entry.get("patterns", ()) or ()),
+            band=tuple(entry.get("band", default_band)),  # type: ignore[arg-type]
+            stable=bool(entry.get("stable", default_stable)),
+        ))
+    return Taxonomy(tuple(metrics), {m.id: m for m in metrics}, str(file))

@@ -1,0 +1,68 @@
+"""The one Finding type every rule produces and every reporter reads.
+
+Offsets are code-point offsets into the ORIGINAL decoded text of `document`, so that
+`original[start:end] == text` always holds; line and column are 1-based and derived from them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Literal, Mapping
+
+Severity = Literal["error", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+SEVERITY_RANK: dict[str, int] = {"error": 3, "warning": 2, "info": 1, "never": 99}
+CATEGORIES = ("placeholder", "duplicate", "unit", "yoy", "arithmetic", "ocr", "typo", "other")
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """Another place a finding points at: the other copy of a duplicate, last year's figure."""
+
+    document: str
+    start: int
+    end: int
+    text: str
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule: str
+    category: str
+    severity: Severity
+    message: str  # in the report language chosen for this run
+    document: str
+    start: int
+    end: int
+    line: int
+    column: int
+    text: str
+    related: tuple[Related, ...] = ()
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    fingerprint: str = ""
+    suppressed: str | None = None  # the reason, when an inline comment or baseline silences it
+
+    def sort_key(self) -> tuple:
+        return (self.document, self.start, self.end, self.rule)
+
+
+def line_and_column(original: str, offset: int) -> tuple[int, int]:
+    """1-based line and column (in code points) of `offset` in `original`."""
+    line = original.count("\n", 0, offset) + 1
+    last_newline = original.rfind("\n", 0, offset)
+    return line, offset - last_newline
+
+
+def fingerprint(rule: str, document: str, original: str, start: int, end: int) -> str:
+    """A finding's id that survives edits elsewhere in the document.
+
+    It hashes the rule, the document's file name, the flagged text and a few characters of
+    context on each side, never the offsets, so unrelated text moving does not change it.
+    """
+    name = document.replace("\\", "/").rsplit("/", 1)[-1]
+    before = original[max(0, start - 8):start]
+    after = original[end:end + 8]
+    key = "\x1f".join((rule, name, before, original[start:end], after))
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]

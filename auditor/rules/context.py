@@ -1,0 +1,74 @@
+"""What a rule kind sees: the analysed documents of one audit, and helpers to report findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+
+from ..findings import Finding, Related, Severity, fingerprint, line_and_column
+from ..metrics import Metric
+from .model import Rule
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from ..pipeline import AnalysedDocument
+
+
+@dataclass
+class AuditContext:
+    documents: Sequence["AnalysedDocument"]
+    lang: str = "zh"
+    regex_timeout: float = 2.0  # seconds a user's regex may run on one document
+    history: Any = None  # the archive of earlier pages, when one is open
+    _frame: Any = field(default=None, repr=False)
+
+    def document(self, path: str) -> "AnalysedDocument":
+        for doc in self.documents:
+            if doc.path == path:
+                return doc
+        raise KeyError(path)
+
+    def metrics(self) -> list[Metric]:
+        return [m for doc in self.documents for m in doc.metrics]
+
+    def metrics_frame(self) -> "pd.DataFrame":
+        """All metrics of the audit as one validated table (built once, on first use)."""
+        if self._frame is None:
+            from ..metrics import to_frame
+
+            self._frame = to_frame(self.metrics())
+        return self._frame
+
+    # ------------------------------------------------------------ building findings
+
+    def finding(self, rule: Rule, doc: "AnalysedDocument", norm_start: int, norm_end: int, *,
+                related: Iterable[Related] = (), evidence: Mapping[str, Any] | None = None,
+                severity: Severity | None = None, fields: Mapping[str, Any] | None = None) -> Finding:
+        """A finding on normalised span [norm_start, norm_end) of `doc`, reported on the original."""
+        start, end = doc.norm.to_original(norm_start, norm_end)
+        return self.finding_at(rule, doc, start, end, related=related, evidence=evidence, severity=severity,
+                               fields=fields)
+
+    def finding_at(self, rule: Rule, doc: "AnalysedDocument", start: int, end: int, *,
+                   related: Iterable[Related] = (), evidence: Mapping[str, Any] | None = None,
+                   severity: Severity | None = None, fields: Mapping[str, Any] | None = None) -> Finding:
+        """A finding on original span [start, end) of `doc`."""
+        original = doc.original
+        text = original[start:end]
+        line, column = line_and_column(original, start)
+        evidence = dict(evidence or {})
+        values = {"text": text, **evidence, **(fields or {})}
+        return Finding(
+            rule=rule.id, category=rule.category, severity=severity or rule.severity,
+            message=rule.text(values, self.lang), document=doc.path, start=start, end=end, line=line,
+            column=column, text=text, related=tuple(related), evidence=evidence,
+            fingerprint=fingerprint(rule.id, doc.path, original, start, end),
+        )
+
+    def related(self, doc: "AnalysedDocument", norm_start: int, norm_end: int, note: str | None = None) -> Related:
+        start, end = doc.norm.to_original(norm_start, norm_end)
+        return Related(doc.path, start, end, doc.original[start:end], note)
+
+    def related_metric(self, metric: Metric, note: str | None = None) -> Related:
+        return Related(metric.document, metric.start, metric.end, metric.text, note)

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Install auditor with its development extras and run the whole test suite.
+# This is the README's test command; .ci/run calls it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+python -m pytest -q "$@"
