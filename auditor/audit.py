@@ -32,7 +32,7 @@ class AuditResult:
 
 
 def analyse_paths(paths: Iterable[str], config: Config) -> list[AnalysedDocument]:
-    files = list(iter_document_paths(paths))
+    files = list(iter_document_paths(paths, exclude=config.exclude))
     if not files:
         raise UsageError("no documents found (supported: .txt .md .docx .pdf .html)")
     return [analyse_path(f, year=config.year, max_bytes=config.max_bytes) for f in files]

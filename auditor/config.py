@@ -25,6 +25,7 @@ class Config:
     regex_timeout: float = 2.0
     max_bytes: int = 64 * 1024 * 1024
     history: str | None = None
+    exclude: tuple[str, ...] = ("README*", "CHANGELOG*", "LICENSE*", "CONTRIBUTING*")  # when walking folders
     source: str | None = None  # the file these came from
     extra: dict = field(default_factory=dict)
 
@@ -68,7 +69,7 @@ def _from_table(table: dict, source: str) -> Config:
         if name is None:
             raise UsageError(f"unknown key '{key}' in [tool.auditor] (known: {', '.join(sorted(_KEYS))})", path=source)
         values[name] = value
-    for name in ("rules", "select", "ignore"):
+    for name in ("rules", "select", "ignore", "exclude"):
         if name in values:
             v = values[name]
             values[name] = (v,) if isinstance(v, str) else tuple(v)

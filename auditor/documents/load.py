@@ -9,6 +9,7 @@ because an auditor that invents characters would report problems that are not th
 from __future__ import annotations
 
 import codecs
+import fnmatch
 import io
 import logging
 import os
@@ -16,7 +17,7 @@ import re
 import stat
 import warnings
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from hashlib import sha256 as _sha256
 from html.parser import HTMLParser
@@ -112,28 +113,35 @@ def _human_size(n: int) -> str:
     return f"{n / (1024 * 1024):.1f} MB"
 
 
-def iter_document_paths(paths: Iterable[str | os.PathLike[str]]) -> Iterator[str]:
+# Files skipped when a folder is walked (a file named on the command line is always read):
+# a folder of drafts usually carries its own README, which is not a page to audit.
+DEFAULT_EXCLUDE = ("README*", "CHANGELOG*", "LICENSE*", "CONTRIBUTING*")
+
+
+def iter_document_paths(paths: Iterable[str | os.PathLike[str]],
+                        exclude: Sequence[str] = DEFAULT_EXCLUDE) -> Iterator[str]:
     """Yield the document paths named by ``paths``.
 
     Files given are yielded as given (any suffix is tried as text); directories are
     walked recursively in sorted order yielding only SUPPORTED_SUFFIXES, skipping hidden
     files/dirs; a missing path raises InputError; symlink loops do not hang because the
     real path of every directory entered is remembered.  A file reached twice through
-    symlinks inside walked directories is yielded once.
+    symlinks inside walked directories is yielded once.  Names matching an `exclude` glob
+    are skipped inside walked directories.
     """
     seen_dirs: set[str] = set()
     seen_files: set[str] = set()
     for given in paths:
         display = _display_path(given)
         if os.path.isdir(display):
-            yield from _walk(display, seen_dirs, seen_files)
+            yield from _walk(display, seen_dirs, seen_files, tuple(exclude))
         elif os.path.exists(display):
             yield display
         else:
             raise InputError("no such file or directory", path=display)
 
 
-def _walk(root: str, seen_dirs: set[str], seen_files: set[str]) -> Iterator[str]:
+def _walk(root: str, seen_dirs: set[str], seen_files: set[str], exclude: tuple[str, ...] = ()) -> Iterator[str]:
     """Depth-first walk with entries sorted by name; an explicit stack, not recursion,
     so very deep trees cannot hit the recursion limit."""
     stack: list[Iterator[os.DirEntry[str]]] = []
@@ -147,7 +155,7 @@ def _walk(root: str, seen_dirs: set[str], seen_files: set[str]) -> Iterator[str]
         if entry is None:
             stack.pop()
             continue
-        if entry.name.startswith("."):
+        if entry.name.startswith(".") or any(fnmatch.fnmatch(entry.name, g) for g in exclude):
             continue
         path = _display_path(entry.path)
         try:

@@ -18,11 +18,12 @@ _LEADING_FILLER = regex.compile(
 # A phrase ending like this wants its object after the figure ("为186名困难职工").
 _WANTS_OBJECT = regex.compile(
     r"(?:^|为|向|对|给|帮助|组织|推荐|选树|慰问|走访|建立|建成|成立|组建|培育|吸纳|资助|救助|帮扶|扶持|"
-    r"覆盖|惠及|涉及|联合|有|共有|拥有|全市有|包括|指导|带动|推动|集中|服务|接待|动员|表彰|评选|命名)$"
+    r"覆盖|惠及|涉及|联合|有|共有|拥有|全市有|包括|指导|带动|推动|集中|服务|接待|动员|表彰|评选|命名|将|把|让|使|完成|、)$"
 )
-# What may follow a figure as its object: Han characters up to a verb or particle.
-_OBJECT_AFTER = regex.compile(r"^[\p{Han}()（）]{1,12}?(?=[,，、。;；:：]|的|发放|送去|送|开展|进行|参加|参与|获得|提供|实现|享受|得到|接受|举办|$)")
-_OBJECT_TAIL_TRIM = regex.compile(r"(?:发放|送去|开展|进行|参加|参与)$")
+# What may follow a figure as its object: Han characters, cut at the first verb or particle.
+_OBJECT_AFTER = regex.compile(r"^[\p{Han}()（）“”]{1,24}")
+_OBJECT_STOP = regex.compile(r"的|发放|送去|送|开展|进行|参加|参与|获得|提供|实现|享受|得到|接受|举办|当选|被|荣获|申请|成立|加入|"
+                             r"实名|参赛|组成|分别|共|和|及|与|[,，、。;；:：]")
 _MAX_LABEL = 16
 
 
@@ -46,7 +47,11 @@ def label_after(text: str, figure_end: int, clause_end: int) -> str:
     m = _OBJECT_AFTER.match(text[figure_end:clause_end])
     if not m:
         return ""
-    return _OBJECT_TAIL_TRIM.sub("", m.group()).strip("()（）")
+    phrase = m.group()
+    stop = _OBJECT_STOP.search(phrase, 1)
+    if stop:
+        phrase = phrase[:stop.start()]
+    return phrase[:10].strip("()（）“”")
 
 
 def find_label(text: str, clause_start: int, clause_end: int, number_start: int, figure_end: int,
