@@ -17,6 +17,7 @@ All offsets here are into the normalised text; `NormText.to_original` maps them 
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
@@ -83,10 +84,20 @@ class Segmentation:
     publication_year_source: str | None  # 'page' | 'option' | 'inferred' | None
 
     def article_at(self, offset: int) -> Article | None:
-        for article in self.articles:
-            if article.contains(offset):
-                return article
+        parts = self._parts_index()
+        i = bisect_right(parts[0], offset) - 1
+        if i >= 0 and offset < parts[1][i]:
+            return self.articles[parts[2][i]]
         return None
+
+    def _parts_index(self) -> tuple[list[int], list[int], list[int]]:
+        """Article parts sorted by start (starts, ends, article index), built once."""
+        cached = self.__dict__.get("_parts")
+        if cached is None:
+            parts = sorted((s, e, a.index) for a in self.articles for s, e in a.parts)
+            cached = ([p[0] for p in parts], [p[1] for p in parts], [p[2] for p in parts])
+            object.__setattr__(self, "_parts", cached)
+        return cached
 
     def sentences(self) -> list[Sentence]:
         return [s for p in self.paragraphs for s in p.sentences]
