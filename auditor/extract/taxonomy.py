@@ -30,19 +30,18 @@ class Taxonomy:
     by_id: dict[str, MetricDef]
     source: str
 
-    def classify(self, label: str | None, dimension: str | None) -> str | None:
-        """The metric id for a label, or None. The unit's dimension must match the metric's, so
-        "慰问金" in 元 and "慰问劳模" in 人 go to different metrics."""
+    def classify(self, label: str | None, dimension: str | None, units: tuple[str | None, ...] = ()) -> str | None:
+        """The metric id for a label, or None. The figure's unit must fit the metric, by dimension
+        or by being one of the metric's listed units (个 is generic: it counts stations as well as
+        items), so "慰问金" in 元 and "慰问劳模" in 人 go to different metrics."""
         if not label:
             return None
-        for m in self.metrics:
-            if dimension is not None and m.dimension != dimension:
-                continue
+        fitting = [m for m in self.metrics
+                   if dimension is None or m.dimension == dimension or any(u in m.units for u in units if u)]
+        for m in fitting:
             if label in m.synonyms:
                 return m.id
-        for m in self.metrics:
-            if dimension is not None and m.dimension != dimension:
-                continue
+        for m in fitting:
             if any(p.search(label) for p in m.patterns):
                 return m.id
         return None
