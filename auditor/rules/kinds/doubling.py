@@ -1,0 +1,157 @@
+"""doubling: a run of text printed twice in a row, inside one sentence or line.
+
+Two modes:
+
+- ``adjacent`` (OCR doubling): a phrase of at least ``min_chars`` Han characters immediately
+  followed by itself, with no punctuation inside it: "长春市总工会长春市总工会：：",
+  "…节日快乐…节日快乐！！". Bold headlines extracted from PDF come out like this. A doubled
+  punctuation mark right after it is part of the finding; marks listed in ``punctuation``
+  ("：：", "，，") are reported even on their own. Reduplication is language, not noise: a
+  unit is never shorter than three characters, so 常常, 看看, 研究研究 stay alone, and a unit
+  that is itself a one- or two-character repetition (哈哈哈) is skipped.
+- ``phrase``: a passage of at least ``min_chars`` Han characters that repeats within one
+  sentence (``scope``) with at most ``max_gap`` characters between the copies — a paste done
+  twice: "截至2022年末,共返还小微企业工会经费政策落实,截至2022年末,共返还小微企业工会经费".
+  Copies are found by indexing every window of ``min_chars`` compared characters (punctuation and
+  spaces set aside) in a dict and extending a hit to its full length: linear in the text. A bare
+  phrase doubled with nothing between (no punctuation inside either) is the ``adjacent`` mode's.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from typing import TYPE_CHECKING, Iterable, Iterator, Literal
+
+import regex
+from pydantic import BaseModel, ConfigDict, Field
+
+from ...findings import Finding
+from ..context import AuditContext
+from ..model import Rule
+from ..registry import register_kind
+from ._common import Pattern
+from .duplicate import FIGURE, PLACEHOLDER, han_count, note
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ...pipeline import AnalysedDocument
+
+_FIGURE = regex.compile(FIGURE)
+_PUNCT = regex.compile(r"[\p{P}\p{S}\s]")
+
+
+class Params(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    mode: Literal["adjacent", "phrase"] = Field("adjacent", description="OCR doubling, or a pasted-twice passage")
+    min_chars: int = Field(3, ge=3, description="Han characters the repeated unit needs (never fewer than 3)")
+    max_unit: int = Field(40, ge=3, le=200, description="adjacent: longest unit looked for")
+    punctuation: str = Field("：:，,、；;。", description="adjacent: marks reported when doubled on their own")
+    scope: Literal["sentence", "paragraph"] = Field("sentence", description="phrase: where copies are sought")
+    max_gap: int = Field(0, ge=0, description="phrase: characters (punctuation aside) allowed between the copies")
+    placeholder: Pattern = Field(PLACEHOLDER, description="phrase: a placeholder (X人) never matches another")
+
+
+@register_kind("doubling", Params)
+def check(rule: Rule, ctx: AuditContext) -> Iterable[Finding]:
+    params: Params = rule.params  # type: ignore[assignment]
+    for doc in sorted(ctx.documents, key=lambda d: d.path):
+        if params.mode == "adjacent":
+            yield from _adjacent(rule, ctx, params, doc)
+        else:
+            yield from _phrases(rule, ctx, params, doc)
+
+
+# ---------------------------------------------------------------- adjacent (OCR) doubling
+
+def _adjacent(rule: Rule, ctx: AuditContext, params: Params, doc: "AnalysedDocument") -> Iterator[Finding]:
+    text = doc.norm.text
+    doubled = regex.compile(
+        r"(?P<unit>[^\p{P}\p{S}\s]{3,%d}?)(?P=unit)(?:(?P<mark>\p{P})(?P=mark))?" % params.max_unit)
+    taken: list[tuple[int, int]] = []
+    for m in doubled.finditer(text, overlapped=False, timeout=ctx.regex_timeout):
+        unit = m.group("unit")
+        if han_count(unit) < params.min_chars or _short_period(unit):
+            continue
+        first_end = m.start() + len(unit)
+        mark = m.group("mark") or ""
+        taken.append(m.span())
+        yield ctx.finding(rule, doc, m.start(), m.end(),
+                          related=[ctx.related(doc, m.start(), first_end, note(ctx, "首次出现", "first occurrence"))],
+                          evidence={"occurrences": 2, "chars": len(unit), "has_figures": bool(_FIGURE.search(unit))},
+                          fields={"single": doc.norm.original_text(m.start(), first_end)
+                                  + doc.norm.original_text(first_end + len(unit), first_end + len(unit) + len(mark))})
+    if params.punctuation:
+        marks = regex.compile("(?P<mark>[%s])(?P=mark)+" % regex.escape(params.punctuation))
+        for m in marks.finditer(text, timeout=ctx.regex_timeout):
+            if not any(s <= m.start() < e for s, e in taken):
+                yield ctx.finding(rule, doc, m.start(), m.end(),
+                                  related=[ctx.related(doc, m.start(), m.start() + 1,
+                                                       note(ctx, "首次出现", "first occurrence"))],
+                                  evidence={"occurrences": m.end() - m.start(), "chars": 1, "has_figures": False},
+                                  fields={"single": doc.norm.original_text(m.start(), m.start() + 1)})
+
+
+def _short_period(unit: str) -> bool:
+    """哈哈哈, 研究研究: a unit that is itself a one- or two-character repetition."""
+    return any(len(unit) % p == 0 and unit == unit[:p] * (len(unit) // p) for p in (1, 2))
+
+
+# ---------------------------------------------------------------- a passage pasted twice
+
+def _phrases(rule: Rule, ctx: AuditContext, params: Params, doc: "AnalysedDocument") -> Iterator[Finding]:
+    text = doc.norm.text
+    slots = {i for m in regex.finditer(params.placeholder, text, regex.V1, timeout=ctx.regex_timeout)
+             for i in range(*m.span())}
+    for p in doc.segmentation.paragraphs:
+        spans = [(p.start, p.end)] if params.scope == "paragraph" else [(s.start, s.end) for s in p.sentences]
+        for start, end in spans:
+            for (a, b), (c, d), gap in _repeats(text, start, end, params.min_chars, params.max_gap, slots):
+                unit = text[c:d]
+                yield ctx.finding(rule, doc, c, d,
+                                  related=[ctx.related(doc, a, b, note(ctx, "首次出现", "first occurrence"))],
+                                  evidence={"occurrences": 2, "chars": len(unit), "gap": gap,
+                                            "has_figures": bool(_FIGURE.search(unit))})
+
+
+def _repeats(text: str, start: int, end: int, min_chars: int, max_gap: int,
+             slots: set[int]) -> Iterator[tuple[tuple[int, int], tuple[int, int], int]]:
+    """(first copy, second copy, gap) for each passage of text[start:end] that repeats with at
+    most `max_gap` compared characters between the copies. Spans are normalised offsets.
+    Characters at `slots` (placeholders) are compared as distinct from everything."""
+    where = [i for i in range(start, end) if not _PUNCT.match(text, i)]  # compared char -> offset
+    c = "".join(chr(0xF0000 + n % 0xFFFD) if i in slots else text[i] for n, i in enumerate(where))
+    k = min_chars
+    seen: dict[str, list[int]] = {}
+    j = 0
+    while j + k <= len(c):
+        window = c[j:j + k]
+        earlier = seen.get(window, [])
+        x = bisect_right(earlier, j - k) - 1  # the latest earlier copy that does not overlap
+        if x >= 0:
+            i = earlier[x]
+            length = k
+            while j + length < len(c) and c[i + length] == c[j + length]:
+                length += 1
+            distance = j - i
+            unit = min(length, distance)
+            gap = distance - unit
+            shift = _clause_aligned_shift(text, where, j, length - unit) if length > distance else 0
+            first = (where[i + shift], where[i + shift + unit - 1] + 1)
+            second = (where[j + shift], where[j + shift + unit - 1] + 1)
+            bare_doubling = gap == 0 and not _PUNCT.search(text, first[0], second[1])  # the OCR mode's
+            if gap <= max_gap and han_count(text[second[0]:second[1]]) >= min_chars and not bare_doubling:
+                yield first, second, gap
+            if gap <= max_gap:  # found (or left to the OCR mode): go on after it, not inside it
+                j += length
+                continue
+        seen.setdefault(window, []).append(j)
+        j += 1
+
+
+def _clause_aligned_shift(text: str, where: list[int], j: int, slack: int) -> int:
+    """A doubled passage can be read from several starting points (ABCABCAB); prefer the reading
+    whose second copy starts right after a punctuation mark, as a writer would have pasted it."""
+    for shift in range(slack + 1):
+        at = where[j + shift]
+        if at > 0 and _PUNCT.match(text, at - 1):
+            return shift
+    return 0
