@@ -1,0 +1,358 @@
+"""unit: a figure written at the wrong scale, at two scales, or with no unit at all.
+
+One kind, several behaviours chosen by `check:`; each is one small function below.
+
+- same-fact      the same value written twice in one article at two scales (0.7万元 … 7000元) for
+                 the same metric (or the same label): the later one is flagged, related → the other.
+- small-in-scale an amount under `threshold` written in a large scale (0.49万元 → 4900元).
+- mixed-scale    a figure whose scale does not fit its size, while the same article writes a peer
+                 at the other scale: 20000元 next to 万元 amounts, 23000人次 next to 1.2万人次. An amount
+                 in the base unit under `threshold` (每人5000元 next to 万元 totals) is normal and never
+                 flagged, nor are per-head figures (每人/人均 …) or exact figures that would read badly
+                 at the large scale (95601人次 is not 9.5601万人次).
+
+Scales are read from the figure as written (4.3万余元 is in 万元 even though the parser's surface
+unit there is 元, the 万 belonging to the numeral).
+- bare-scale     a number with a bare 万/亿 and no unit after it in a money context (出资X万,
+                 投入资金5万, X万至X万的奖励); read from the normalised text, not from the metrics.
+- magnitude-slip an amount in the base unit about `factor` (10⁴) below its peers: the same metric
+                 of the same entity across the audited documents (28.74元 where peers are 28.74万元).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from bisect import bisect_right
+from collections import defaultdict
+from typing import TYPE_CHECKING, Iterable, Iterator, Literal
+
+import regex
+from pydantic import BaseModel, ConfigDict, Field
+
+from ...findings import Finding
+from ...metrics import Metric
+from ..context import AuditContext
+from ..model import Rule
+from ..registry import register_kind
+from ._common import Pattern
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ...pipeline import AnalysedDocument
+
+
+class Params(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    check: Literal["same-fact", "small-in-scale", "mixed-scale", "bare-scale", "magnitude-slip"]
+    base_unit: str = Field("元", description="the unit as written for amounts below the threshold")
+    scaled_units: list[str] = Field(default_factory=lambda: ["万元", "亿元"],
+                                    description="surface units of the large scale")
+    threshold: float = Field(10000, gt=0, description="base-unit value from which the large scale is expected")
+    dimensions: list[str] = Field(default_factory=list, description="only figures of these dimensions (empty: all)")
+    same_metric: bool = Field(False, description="mixed-scale: the peer at the other scale must be the same metric")
+    both_directions: bool = Field(False, description="mixed-scale: also flag a large-scale figure under the threshold")
+    per_head: Pattern = Field(r"(?:每|人均|户均|平均)\p{Han}{0,8}$",
+                              description="text just before a figure that makes it a per-head amount (left alone)")
+    factor: float = Field(10000, gt=1, description="magnitude-slip: how far off a slipped amount is")
+    tolerance: float = Field(3.0, gt=1, description="magnitude-slip: accepted ratio around `factor`")
+    cues: list[Pattern] = Field(default_factory=list,
+                                description="bare-scale: money words; one must stand in the clause before the figure")
+    cues_after: list[Pattern] = Field(default_factory=list,
+                                      description="bare-scale: money words that may follow the figure instead")
+    unit_chars: str = Field("", description="bare-scale: characters that, after 万/亿, are a unit or measure word")
+
+
+@register_kind("unit", Params)
+def check(rule: Rule, ctx: AuditContext) -> Iterable[Finding]:
+    params: Params = rule.params  # type: ignore[assignment]
+    return _CHECKS[params.check](rule, params, ctx)
+
+
+# ---------------------------------------------------------------- shared helpers
+
+def _note(ctx: AuditContext, zh: str, en: str) -> str:
+    """A related location's note in the report language."""
+    return en if ctx.lang == "en" else zh
+
+
+def _fmt(value: float) -> str:
+    """A number as an editor writes it: 4900, 28.74, never 4900.0 or 2.8000000001."""
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.6f}".rstrip("0").rstrip(".")
+
+
+def _spell(value: float, unit: str, approx: str | None = None) -> str:
+    """4900 元 with its qualifier where a writer puts it: 近4900元, 4900余元, 4900元左右."""
+    number = _fmt(value)
+    if not approx:
+        return number + unit
+    if approx in ("余", "多"):
+        return f"{number}{approx}{unit}"
+    if approx in ("左右", "上下", "以上", "以下"):
+        return f"{number}{unit}{approx}"
+    return f"{approx}{number}{unit}"
+
+
+def _as_written(m: Metric) -> str:
+    """The unit as the writer wrote it, scale included: 万元 for 28.74万元 and also for 4.3万余元,
+    whose surface unit from the parser is 元 (there the 万 belongs to the numeral)."""
+    prefix = "亿" if "亿" in m.text else "万" if "万" in m.text else ""
+    return prefix + (m.unit or "")
+
+
+def _flat(text: str) -> str:
+    """A figure's text for a message: the page's hard line breaks removed (2.6万\n余元 → 2.6万余元)."""
+    return regex.sub(r"\s+", "", text)
+
+
+def _clean(scaled: float) -> bool:
+    """Whether a value reads well at the large scale: 2万, 2.35万; not 9.5601万 (keep 95601 as written)."""
+    return abs(scaled * 100 - round(scaled * 100)) < 1e-6
+
+
+def _usable(m: Metric) -> bool:
+    return not m.placeholder and m.value is not None and m.unit is not None
+
+
+def _in_dimensions(m: Metric, params: Params) -> bool:
+    return not params.dimensions or m.dimension in params.dimensions
+
+
+def _by_article(doc: "AnalysedDocument") -> dict[int | None, list[Metric]]:
+    groups: dict[int | None, list[Metric]] = defaultdict(list)
+    for m in doc.metrics:
+        groups[m.article].append(m)
+    for ms in groups.values():
+        ms.sort(key=lambda m: m.norm_start)
+    return groups
+
+
+class _Page:
+    """One document with its clauses indexed, for "the text just before this figure"."""
+
+    def __init__(self, doc: "AnalysedDocument"):
+        self.doc = doc
+        self.text = doc.norm.text
+        spans = sorted((c.start, c.end) for s in doc.segmentation.sentences() for c in s.clauses)
+        self._starts = [s for s, _ in spans]
+        self._spans = spans
+        self._sentences = [(s.start, s.end) for s in doc.segmentation.sentences()]
+
+    def clause_start(self, pos: int) -> int:
+        i = bisect_right(self._starts, pos) - 1
+        if i >= 0 and self._spans[i][0] <= pos <= self._spans[i][1]:
+            return self._spans[i][0]
+        return self.text.rfind("\n", 0, pos) + 1
+
+    def before(self, pos: int, width: int = 16) -> str:
+        """The clause text just before offset `pos` (at most `width` characters)."""
+        return self.text[max(self.clause_start(pos), pos - width):pos]
+
+    def sentence(self, pos: int) -> tuple[int, int] | None:
+        i = bisect_right([s for s, _ in self._sentences], pos) - 1
+        if i >= 0 and pos < self._sentences[i][1]:
+            return self._sentences[i]
+        return None
+
+    def per_head(self, m: Metric, pattern: regex.Pattern) -> bool:
+        return bool(pattern.search(self.before(m.norm_start, 12)))
+
+
+# ---------------------------------------------------------------- same-fact
+
+def _same_fact(rule: Rule, params: Params, ctx: AuditContext) -> Iterator[Finding]:
+    """The same value, the same metric (or label), one article, two scales: one fact written twice."""
+    for doc in ctx.documents:
+        page = _Page(doc)
+        for metrics in _by_article(doc).values():
+            figures = [m for m in metrics if _usable(m) and _in_dimensions(m, params)]
+            for j, later in enumerate(figures):
+                for earlier in reversed(figures[:j]):
+                    if not _same_thing(earlier, later) or _as_written(earlier) == _as_written(later):
+                        continue
+                    if not math.isclose(earlier.value, later.value, rel_tol=1e-9, abs_tol=1e-9):
+                        continue
+                    if regex.fullmatch(r"\s*[(（]\s*", page.text[earlier.norm_end:later.norm_start]):
+                        break  # 5000元（0.5万元）: a gloss in brackets, written twice on purpose
+                    evidence = {
+                        "values": [earlier.value, later.value],
+                        "surface_units": [_as_written(earlier), _as_written(later)],
+                        "metric": later.metric or later.label,
+                    }
+                    count = _shared_count(page, earlier, later)
+                    if count is not None:
+                        evidence["count"] = count
+                    yield ctx.finding_at(
+                        rule, doc, later.start, later.end, evidence=evidence,
+                        related=[ctx.related_metric(
+                            earlier, _note(ctx, "同一数字的另一种写法", "the same figure at another scale"))],
+                        fields={"other": _flat(earlier.text), "count_note": _count_note(count, ctx.lang)})
+                    break  # one finding per figure, against the nearest earlier copy
+
+
+def _same_thing(a: Metric, b: Metric) -> bool:
+    if a.dimension != b.dimension:
+        return False
+    if a.metric is not None and b.metric is not None:
+        return a.metric == b.metric
+    return a.label is not None and a.label == b.label
+
+
+def _shared_count(page: _Page, a: Metric, b: Metric) -> float | None:
+    """A head count written before both figures with the same value (为7名劳模… / 慰问劳模7人…)."""
+    def counts(m: Metric) -> set[float]:
+        span = page.sentence(m.norm_start)
+        if span is None:
+            return set()
+        # Up to 40 characters back inside the sentence: where the recipients are named.
+        lo = max(span[0], m.norm_start - 40)
+        return {c.value for c in page.doc.metrics
+                if c.dimension == "people" and c.value is not None and lo <= c.norm_start < m.norm_start}
+
+    shared = counts(a) & counts(b)
+    return max(shared) if shared else None
+
+
+def _count_note(count: float | None, lang: str) -> str:
+    if count is None:
+        return ""
+    return f"（人数同为{_fmt(count)}）" if lang == "zh" else f" (both for {_fmt(count)} people)"
+
+
+# ---------------------------------------------------------------- small-in-scale
+
+def _small_in_scale(rule: Rule, params: Params, ctx: AuditContext) -> Iterator[Finding]:
+    """0.49万元: an amount under the threshold written in the large scale."""
+    for doc in ctx.documents:
+        for m in doc.metrics:
+            if not _usable(m) or not _in_dimensions(m, params) or _as_written(m) not in params.scaled_units:
+                continue
+            if m.value <= 0 or m.value >= params.threshold:
+                continue
+            suggestion = _spell(m.value, params.base_unit, m.approx)
+            yield ctx.finding_at(rule, doc, m.start, m.end,
+                                 evidence={"value": m.value, "surface_unit": _as_written(m),
+                                           "suggestion": suggestion},
+                                 fields={"suggestion": suggestion})
+
+
+# ---------------------------------------------------------------- mixed-scale
+
+def _mixed_scale(rule: Rule, params: Params, ctx: AuditContext) -> Iterator[Finding]:
+    """A figure whose scale does not fit its size while a peer in the article uses the other scale."""
+    per_head = regex.compile(params.per_head, regex.V1)
+    base, scaled = params.base_unit, set(params.scaled_units)
+    for doc in ctx.documents:
+        page = _Page(doc)
+        for metrics in _by_article(doc).values():
+            figures = [m for m in metrics if _usable(m) and _in_dimensions(m, params)
+                       and (_as_written(m) == base or _as_written(m) in scaled)]
+            for m in figures:
+                if _as_written(m) == base and m.value >= params.threshold and _clean(m.value / params.threshold):
+                    wanted = scaled
+                elif params.both_directions and _as_written(m) in scaled and 0 < m.value < params.threshold:
+                    wanted = {base}
+                else:
+                    continue
+                if page.per_head(m, per_head):
+                    continue
+                peers = [p for p in figures if p is not m and _as_written(p) in wanted
+                         and (not params.same_metric or (p.metric is not None and p.metric == m.metric))]
+                if not peers:
+                    continue
+                peer = min(peers, key=lambda p: abs(p.norm_start - m.norm_start))
+                if _as_written(m) == base:
+                    unit = _as_written(peer)
+                    suggestion = _spell(m.value / _unit_scale(unit), unit, m.approx)
+                else:
+                    suggestion = _spell(m.value, base, m.approx)
+                yield ctx.finding_at(
+                    rule, doc, m.start, m.end,
+                    evidence={"value": m.value, "surface_unit": _as_written(m), "peer": _flat(peer.text),
+                              "peer_surface_unit": _as_written(peer), "suggestion": suggestion},
+                    related=[ctx.related_metric(
+                        peer, _note(ctx, "本文另一量级的数字", "a figure of this article at the other scale"))],
+                    fields={"suggestion": suggestion})
+
+
+# ---------------------------------------------------------------- bare-scale
+
+_NUM = r"(?:[0-9]+(?:\.[0-9]+)?|X{1,4})"
+_BARE = regex.compile(
+    rf"(?<![0-9.A-Za-z]){_NUM}[万亿](?:余|多)?(?:\s*[至到~\-—－]\s*{_NUM}[万亿](?:余|多)?)?", regex.V1)
+_COMPOUND = "0123456789X千百十万亿"
+
+
+def _bare_scale(rule: Rule, params: Params, ctx: AuditContext) -> Iterator[Finding]:
+    """出资X万 / 投入资金5万, / X万至X万的奖励: a scale with no unit after it, where money is meant."""
+    cues = regex.compile("|".join(f"(?:{c})" for c in params.cues), regex.V1) if params.cues else None
+    cues_after = regex.compile("|".join(f"(?:{c})" for c in params.cues_after), regex.V1) \
+        if params.cues_after else None
+    units = set(params.unit_chars)
+    for doc in ctx.documents:
+        page = _Page(doc)
+        text = doc.norm.text
+        for m in _BARE.finditer(text, timeout=ctx.regex_timeout):
+            nxt = text[m.end()] if m.end() < len(text) else ""
+            if nxt and (nxt in units or nxt in _COMPOUND):
+                continue
+            if text.startswith("左右", m.end()) and m.end() + 2 < len(text) and text[m.end() + 2] in units:
+                continue
+            before = page.before(m.start())
+            after = text[m.end():m.end() + 8]
+            if not ((cues and cues.search(before)) or (cues_after and cues_after.match(after))):
+                continue
+            scale = "亿" if "亿" in m.group() else "万"
+            yield ctx.finding(rule, doc, m.start(), m.end(), evidence={"scale": scale})
+
+
+# ---------------------------------------------------------------- magnitude-slip
+
+def _magnitude_slip(rule: Rule, params: Params, ctx: AuditContext) -> Iterator[Finding]:
+    """28.74元 where the same entity's same metric is 28.74万元 elsewhere: 元 written for 万元."""
+    per_head = regex.compile(params.per_head, regex.V1)
+    pages = {doc.path: _Page(doc) for doc in ctx.documents}
+    groups: dict[tuple[str, str], list[Metric]] = defaultdict(list)
+    for m in ctx.metrics():
+        if _usable(m) and _in_dimensions(m, params) and m.entity and m.metric and m.value > 0:
+            groups[(m.entity, m.metric)].append(m)
+    lo, hi = params.factor / params.tolerance, params.factor * params.tolerance
+    for members in groups.values():
+        for m in members:
+            if _as_written(m) != params.base_unit:
+                continue
+            page = pages[m.document]
+            if page.per_head(m, per_head):
+                continue
+            peers = [p for p in members if p is not m]
+            if not peers:
+                continue
+            median = statistics.median(p.value for p in peers)
+            ratio = median / m.value
+            if not lo <= ratio <= hi:
+                continue
+            target = m.value * params.factor
+            close = sorted(peers, key=lambda p: abs(math.log(p.value / target)))[:3]
+            big = next((u for u in params.scaled_units if _unit_scale(u) == params.factor), None)
+            suggestion = f"{_fmt(m.value)}{big}" if big else ""
+            yield ctx.finding_at(
+                rule, page.doc, m.start, m.end,
+                evidence={"value": m.value, "peer_median": median, "ratio": round(ratio, 2),
+                          "factor": params.factor, "peers": [p.value for p in close], "suggestion": suggestion},
+                related=[ctx.related_metric(p, _note(ctx, "该单位同一指标", "the same metric of the same organisation"))
+                         for p in close],
+                fields={"suggestion": suggestion or "?"})
+
+
+def _unit_scale(surface: str) -> float:
+    return {"亿": 1e8, "万": 1e4, "千": 1e3}.get(surface[:1], 1.0)
+
+
+_CHECKS = {
+    "same-fact": _same_fact,
+    "small-in-scale": _small_in_scale,
+    "mixed-scale": _mixed_scale,
+    "bare-scale": _bare_scale,
+    "magnitude-slip": _magnitude_slip,
+}
