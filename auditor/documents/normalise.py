@@ -47,7 +47,7 @@ _HEADLINE_GAP = regex.compile(r"\p{Han}[ \t]+\p{Han}")
 
 def display_width(s: str) -> float:
     """Width in CJK cells: Han and full-width characters count 1, ASCII half."""
-    return sum(0.5 if ord(ch) < 0x2E80 else 1.0 for ch in s)
+    return len(s) - 0.5 * len(s.encode("ascii", "ignore"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -29,6 +29,7 @@ class Taxonomy:
     metrics: tuple[MetricDef, ...]
     by_id: dict[str, MetricDef]
     source: str
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     def classify(self, label: str | None, dimension: str | None, units: tuple[str | None, ...] = ()) -> str | None:
         """The metric id for a label, or None. The figure's unit must fit the metric, by dimension
@@ -36,6 +37,12 @@ class Taxonomy:
         items), so "慰问金" in 元 and "慰问劳模" in 人 go to different metrics."""
         if not label:
             return None
+        key = (label, dimension, units)
+        if key not in self._memo:  # labels recur page after page: classify each once
+            self._memo[key] = self._classify(label, dimension, units)
+        return self._memo[key]
+
+    def _classify(self, label: str, dimension: str | None, units: tuple[str | None, ...]) -> str | None:
         fitting = [m for m in self.metrics
                    if dimension is None or m.dimension == dimension or any(u in m.units for u in units if u)]
         for m in fitting:
