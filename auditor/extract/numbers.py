@@ -90,10 +90,6 @@ class Numeral:
     def anchor(self) -> Decimal | None:
         return self.value if self.value is not None else self.lo
 
-    @property
-    def exact(self) -> bool:
-        return self.marker is None and self.value is not None
-
 
 _ARABIC_RE = regex.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?![0-9])(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
 _EXPONENT_RE = regex.compile(r"[eE]([+-]?[0-9]{1,2})(?![0-9])|\^([+-]{0,2})([0-9]{1,2})(?![0-9])")
@@ -434,7 +430,7 @@ def percent_denominator(text: str) -> int | None:
 def parse_percent(denominator: str, numerator: str) -> Decimal | None:
     """百分之八十五 -> 85, 千分之2.4 -> 0.24 (percentage points)."""
     den = percent_denominator(denominator)
-    num = _exact(numerator) if numerator not in ("百",) else Decimal(100)  # 百分之百
+    num = Decimal(100) if numerator == "百" else _exact(numerator)  # 百分之百
     if den is None or num is None:
         return None
     return num * 100 / den
@@ -459,7 +455,7 @@ def _whole_fraction(body: str) -> Decimal | None:
 
 
 def _whole_plain(body: str) -> Decimal | None:
-    if body in ("一半",):
+    if body == "一半":
         return Decimal("0.5")
     if body == "半百":
         return Decimal(50)
