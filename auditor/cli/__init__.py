@@ -14,17 +14,27 @@ _COMMANDS = {
     "audit": ("auditor.cli.audit_cmd", "audit"),
     "extract": ("auditor.cli.extract_cmd", "extract"),
     "rules": ("auditor.cli.rules_cmd", "rules"),
+    "history": ("auditor.cli.history_cmd", "history"),
+    "check-table": ("auditor.cli.check_table_cmd", "check_table"),
+    "export-suite": ("auditor.cli.check_table_cmd", "export_suite"),
 }
 _HELP = {
     "audit": "Check documents against the rules and report findings.",
     "extract": "Write the metrics table (every figure in the text).",
     "rules": "List, show and validate rules.",
+    "history": "The archive of published pages for year-over-year checks.",
+    "check-table": "Gate incoming metric tables (CSV, JSON lines, Parquet, Excel).",
+    "export-suite": "Write the rules as a Great Expectations suite or pandera schema.",
 }
 
 
 class _LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(super().list_commands(ctx)) | set(_COMMANDS))
+        import importlib.util
+
+        # A command whose module is not there yet (an optional part) is not listed.
+        available = {n for n, (module, _) in _COMMANDS.items() if importlib.util.find_spec(module) is not None}
+        return sorted(set(super().list_commands(ctx)) | available)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in _COMMANDS:
