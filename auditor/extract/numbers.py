@@ -8,6 +8,7 @@ Arithmetic is done in Decimal so that 28.74万 is exactly 287400, and converted 
 
 from __future__ import annotations
 
+from functools import lru_cache
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple, Sequence
@@ -374,6 +375,7 @@ def _in_range(numeral: Numeral | None) -> Numeral | None:
     return numeral
 
 
+@lru_cache(maxsize=65536)  # Numeral is frozen; the same short numerals recur on every page
 def parse_numeral(text: str) -> Numeral | None:
     """Parse one numeral (no sign, no unit) of folded, squeezed text; None if malformed."""
     if not text or len(text) > MAX_NUMERAL_LENGTH:
