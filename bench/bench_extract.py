@@ -61,6 +61,27 @@ def time_extract(corpus: list[str]) -> tuple[float, int]:
     return time.perf_counter() - start, metrics
 
 
+def time_stages(corpus: list[str]) -> dict[str, float]:
+    """Seconds per stage over the corpus: where extraction spends its time."""
+    from auditor.documents.normalise import normalise
+    from auditor.documents.segment import segment
+    from auditor.extract.quantities import find_quantities
+
+    stages = {"normalise": 0.0, "segment": 0.0, "quantities": 0.0}
+    for text in corpus:
+        t0 = time.perf_counter()
+        norm = normalise(text)
+        t1 = time.perf_counter()
+        segment(norm.text)
+        t2 = time.perf_counter()
+        find_quantities(norm.text)
+        t3 = time.perf_counter()
+        stages["normalise"] += t1 - t0
+        stages["segment"] += t2 - t1
+        stages["quantities"] += t3 - t2
+    return stages
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=20.0)
@@ -71,16 +92,20 @@ def main() -> None:
     mb = sum(len(t.encode("utf-8")) for t in corpus) / 1024 / 1024
     floor = time_floor(corpus)
     extract, metrics = time_extract(corpus)
+    stages = time_stages(corpus)
+    stages["labels+table"] = max(0.0, extract - sum(stages.values()))
     result = {
         "documents": len(corpus), "chars": chars, "mb": round(mb, 1), "metrics": metrics,
         "floor_s": round(floor, 3), "extract_s": round(extract, 3),
         "floor_chars_per_s": round(chars / floor), "extract_chars_per_s": round(chars / extract),
         "ratio": round(extract / floor, 2),
+        "stages_s": {k: round(v, 3) for k, v in stages.items()},
     }
     print(f"corpus      {len(corpus)} documents, {mb:.1f} MB, {chars:,} characters, {metrics:,} metrics")
     print(f"regex floor {floor:8.2f} s  {chars / floor:14,.0f} chars/s")
     print(f"extraction  {extract:8.2f} s  {chars / extract:14,.0f} chars/s")
     print(f"ratio       {extract / floor:8.2f} x the single regex pass")
+    print("stages      " + ", ".join(f"{k} {v:.2f} s ({chars / v / 1e6:.1f} M chars/s)" for k, v in stages.items() if v))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")
