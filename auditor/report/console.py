@@ -40,6 +40,7 @@ MAX_FRAME_LINES = 3  # lines of a multi-line span shown in its code frame
 MAX_RELATED = 5  # related locations listed per finding
 MAX_FRAME_WIDTH = 120  # cells of source text shown per line, at most
 MIN_FRAME_WIDTH = 40  # ... and at least, however narrow the console
+_FRAME_CLIP = MAX_FRAME_WIDTH  # characters of a long line kept either side of a span (a cell or more each)
 RELATED_TEXT_CHARS = 20  # characters of a related location's text quoted
 TAB = "    "
 
@@ -216,9 +217,9 @@ class _FrameLine:
 
 def _frame(original: str, start: int, end: int, more: str) -> list[_FrameLine]:
     """The lines holding original[start:end] (at most MAX_FRAME_LINES), the flagged part of each marked."""
-    first = original.rfind("\n", 0, start) + 1
+    number, column = line_and_column(original, start)
+    first = start - column + 1
     last = max(start, end - 1)  # the span's last character (a trailing newline stays on its line)
-    number = original.count("\n", 0, first) + 1
     out: list[_FrameLine] = []
     pos = first
     while pos <= last or not out:
@@ -230,10 +231,13 @@ def _frame(original: str, start: int, end: int, more: str) -> list[_FrameLine]:
         line = original[pos:line_end]
         if line.endswith("\r"):
             line = line[:-1]
-        chars = [_display(c) for c in line]
-        a = min(max(start, pos) - pos, len(chars))
-        b = min(max(min(end, line_end) - pos, a), len(chars))
-        out.append(_FrameLine(number, chars, a, b, first=not out))
+        a = min(max(start, pos) - pos, len(line))
+        b = min(max(min(end, line_end) - pos, a), len(line))
+        # At most a frame's width is shown around the span: a page written as one 10 MB line must
+        # not be turned into display cells whole, once for every finding on it.
+        lo, hi = max(0, a - _FRAME_CLIP), min(len(line), min(b, a + _FRAME_CLIP) + _FRAME_CLIP)
+        chars = [_display(c) for c in line[lo:hi]]
+        out.append(_FrameLine(number, chars, a - lo, min(b, hi) - lo, first=not out))
         if nl < 0:
             break
         pos, number = nl + 1, number + 1
@@ -292,11 +296,12 @@ def _inline(text: str) -> str:
 
 
 def _original(doc: Any) -> str | None:
-    text = getattr(doc, "original", None)
-    if text is None:
-        inner = getattr(doc, "document", None)
-        text = getattr(inner, "text", None)
-    return text if isinstance(text, str) else None
+    """The text to frame findings in; None when there is none (a Parquet or Excel table)."""
+    if hasattr(doc, "original"):
+        text = doc.original
+    else:
+        text = getattr(getattr(doc, "document", None), "text", None)
+    return text if isinstance(text, str) and text else None
 
 
 # --------------------------------------------------------------------------- summary
