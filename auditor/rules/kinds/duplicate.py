@@ -13,6 +13,11 @@ Two modes, each a layer of the same idea (compare normalised units, never raw ch
   sentence's character n-grams get a MinHash signature; signatures are cut into LSH bands and
   only sentences sharing a band bucket are compared, by their real n-gram Jaccard similarity.
   Identical sentences are left to ``exact``.
+- ``archive``: clauses printed before on a page of the history store (``auditor history add``),
+  by batched lookups of 64-bit clause hashes (auditor/history/fingerprints.py); a run of copied
+  clauses is one finding whose ``related`` is the archived span. Archive pages printed after
+  the audited one are not "before"; text on ``common_in_documents`` archived pages is house
+  style, and text on fewer pages counts 1/(1 + ln n) of its length. No store: no findings.
 
 Where the earlier copy is decides the class of a copy: in the same article, in another article
 of the page, or on an earlier page. ``within_document`` / ``articles`` / ``across_documents``
@@ -38,11 +43,11 @@ from typing import TYPE_CHECKING, Iterable, Literal, Sequence
 import regex
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ...findings import Finding
+from ...findings import Finding, line_and_column
 from ..context import AuditContext
 from ..model import Rule
 from ..registry import register_kind
-from ._common import Pattern, compile_all
+from ._common import Pattern, compile_all, timed
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...pipeline import AnalysedDocument
@@ -59,6 +64,10 @@ _NOT_KEY = regex.compile(r"[^\p{L}\p{N}%.]+|(?<![0-9])\.|\.(?![0-9])")
 _CONTENT = regex.compile(r"\p{Han}|[\p{L}\p{N}]+")
 _CLOSING = "。！？!?”’」』)）"
 _MAX_RELATED = 20  # other copies named on one finding (the evidence counts them all)
+# How far left a copy is widened to take in a shared figure: a figure is a few characters. Unbounded,
+# the walk crossed whole repeated stretches of a page with no line breaks (quadratic, and the finding
+# swallowed text that was not part of the copy).
+_MAX_WIDEN = 40
 
 
 def fold_key(text: str) -> str:
@@ -88,12 +97,13 @@ def place(doc: "AnalysedDocument", norm_start: int) -> str:
     """'file.txt:12' — where a copy is, for messages."""
     start, _ = doc.norm.to_original(norm_start, norm_start + 1)
     name = doc.path.replace("\\", "/").rsplit("/", 1)[-1]
-    return f"{name}:{doc.original.count(chr(10), 0, start) + 1}"
+    return f"{name}:{line_and_column(doc.original, start)[0]}"
 
 
 class Params(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    mode: Literal["exact", "near"] = Field("exact", description="exact copies, or near-identical sentences")
+    mode: Literal["exact", "near", "archive"] = Field(
+        "exact", description="exact copies, near-identical sentences, or copies of archived pages (history)")
     scope: Literal["clause", "sentence", "paragraph"] = Field(
         "clause", description="the unit compared; exact runs of clauses also cover whole sentences")
     roles: list[str] = Field(default_factory=lambda: ["body", "dateline", "heading"],
@@ -123,6 +133,8 @@ class Params(BaseModel):
     def _bands_divide(self) -> "Params":
         if self.num_perm % self.bands:
             raise ValueError(f"num_perm ({self.num_perm}) must be a multiple of bands ({self.bands})")
+        if self.mode == "archive" and self.scope != "clause":
+            raise ValueError("mode archive compares clauses (the archive stores clause hashes): scope must be clause")
         return self
 
 
@@ -130,10 +142,12 @@ class Params(BaseModel):
 def check(rule: Rule, ctx: AuditContext) -> Iterable[Finding]:
     params: Params = rule.params  # type: ignore[assignment]
     docs = in_path_order(ctx)
-    units = [_units(doc, params) for doc in docs]
-    weigh = _Weigher(params)
+    units = [_units(doc, params, ctx.regex_timeout) for doc in docs]
+    weigh = _Weigher(params, ctx.regex_timeout)
     if params.mode == "near":
         return _near(rule, ctx, params, docs, units, weigh)
+    if params.mode == "archive":
+        return _archive(rule, ctx, params, docs, units, weigh)
     return _exact(rule, ctx, params, docs, units, weigh)
 
 
@@ -148,9 +162,9 @@ class _Unit:
     key: str | None  # None: nothing to compare (punctuation only)
 
 
-def _units(doc: "AnalysedDocument", params: Params) -> list[_Unit]:
+def _units(doc: "AnalysedDocument", params: Params, timeout: float | None = None) -> list[_Unit]:
     text = doc.norm.text
-    placeholder = regex.compile(params.placeholder, regex.V1)
+    placeholder = timed(params.placeholder, timeout)
     out = []
     for p in doc.segmentation.paragraphs:
         if params.roles and p.role not in params.roles:
@@ -170,10 +184,10 @@ def _units(doc: "AnalysedDocument", params: Params) -> list[_Unit]:
 class _Weigher:
     """How much a span weighs: its content beside figures and beside boilerplate."""
 
-    def __init__(self, params: Params):
+    def __init__(self, params: Params, timeout: float | None = None):
         self.params = params
-        self.figure = regex.compile(params.figure, regex.V1)
-        self.boilerplate = compile_all(params.boilerplate)
+        self.figure = timed(params.figure, timeout)  # user patterns run under the regex time limit
+        self.boilerplate = compile_all(params.boilerplate, timeout)
 
     def has_figures(self, text: str) -> bool:
         return self.figure.search(text) is not None
@@ -321,7 +335,8 @@ def _widen(later: str, l_start: int, l_end: int, earlier: str, e_start: int, e_e
     """Widen two equal runs of whole clauses to a figure both copies share just before them
     ("慰问金2.8万元," / "救助资金2.8万元," → "2.8万元,"), and to the sentence's closing stop."""
     left = 0
-    while (l_start - left > 0 and e_start - left > 0 and later[l_start - left - 1] == earlier[e_start - left - 1]
+    while (left < _MAX_WIDEN and l_start - left > 0 and e_start - left > 0
+           and later[l_start - left - 1] == earlier[e_start - left - 1]
            and later[l_start - left - 1] != "\n" and (not same_doc or l_start - left - 1 >= e_end)):
         left += 1
     m = weigh.figure.search(later, l_start - left, l_start)
@@ -338,6 +353,145 @@ def _widen(later: str, l_start: int, l_end: int, earlier: str, e_start: int, e_e
 
 def _in_number(text: str, i: int) -> bool:
     return 0 <= i < len(text) and (text[i].isdigit() or text[i] in ".零一二两三四五六七八九十百千万亿")
+
+
+# ---------------------------------------------------------------- copies of archived pages
+
+def _archive(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["AnalysedDocument"],
+             units: list[list[_Unit]], weigh: _Weigher) -> Iterable[Finding]:
+    """Runs of clauses printed before on a page of the history store: one finding per run on the
+    audited page, `related` naming the archived page and span ("printed in 2020 in 洮南's article").
+
+    Lookups are batched: one index lookup for the hashes of every clause that could seed a run,
+    one for the clauses of the archived pages that matched (to follow a run beyond its seed), one
+    for those pages' text. Clauses of a run that could not seed it (short ones) count as printed
+    on one page.
+
+    Boilerplate weighs itself down: a clause printed on `common_in_documents` or more archived
+    pages never seeds a run, and each clause of a run counts 1/(1 + ln n) of its length when it
+    is on n archived pages, so text many pages share must be long to be reported."""
+    if ctx.history is None:
+        return
+    from ...history.fingerprints import key_hash
+    from ...history.store import Exclusion
+
+    hashes = {u.key: key_hash(u.key) for doc_units in units for u in doc_units if u.key is not None}
+    # Only units that could seed a run are looked up; the rest of a run is read from the archived
+    # pages it is found on (clauses_of), so the lookup stays a few hundred hashes per page.
+    candidates = [[q for q, u in enumerate(doc_units) if u.key is not None
+                   and weigh.substantial(docs[d].norm.text[u.start:u.end])] for d, doc_units in enumerate(units)]
+    wanted_hashes = {hashes[units[d][q].key] for d, qs in enumerate(candidates) for q in qs}
+    counts, places = ctx.history.clause_places(wanted_hashes, Exclusion.of(docs), per_hash=_MAX_RELATED)
+    # Only pages printed before (or in the same year as) the audited page are "printed before".
+    earlier = [{h: kept for h, ps in places.items() if (kept := [p for p in ps if _not_later(p, doc)])}
+               for doc in docs]
+    seeds = [[q for q in candidates[d] if hashes[units[d][q].key] in earlier[d]
+              and counts[hashes[units[d][q].key]] < params.common_in_documents] for d in range(len(units))]
+    wanted = {p.doc_id for d, qs in enumerate(seeds) for q in qs for p in earlier[d][hashes[units[d][q].key]]}
+    if not wanted:
+        return
+    archived = {doc_id: {a.ordinal: a for a in rows} for doc_id, rows in ctx.history.clauses_of(wanted).items()}
+    pages = ctx.history.documents_info(wanted)
+    for d, doc_units in enumerate(units):
+        covered: set[int] = set()
+        key_of = [hashes.get(u.key) for u in doc_units]
+        for q in seeds[d]:
+            if q in covered:
+                continue
+            runs = [(_archive_run(doc_units, key_of, archived[p.doc_id], p.ordinal, q, covered), p)
+                    for p in earlier[d][key_of[q]]]
+            # The longest run wins; then the latest year (last year's page before older ones).
+            (back, forward), best = max(runs, key=lambda r: (sum(r[0]), _archived_year(pages[r[1].doc_id], r[1])
+                                                              or 0, r[1].doc_id))
+            covered.update(range(q - back, q + forward))
+            span = slice(q - back, q + forward)
+            finding = _report_archived(rule, ctx, params, docs[d], doc_units[span], key_of[span], counts,
+                                       pages[best.doc_id], archived[best.doc_id], best.ordinal - back,
+                                       [p for _, p in runs if p is not best], pages, weigh)
+            if finding is not None:
+                yield finding
+
+
+def _not_later(place, doc: "AnalysedDocument") -> bool:
+    """Whether an archived page may have been printed before the audited one (unknown: yes)."""
+    mine = doc.segmentation.publication_year
+    return place.published is None or mine is None or place.published <= mine
+
+
+def _archive_run(doc_units: list[_Unit], key_of: list, archived: dict, ordinal: int, q: int,
+                 covered: set[int]) -> tuple[int, int]:
+    """How far the audited units around q repeat the archived clauses around `ordinal`: (units
+    before, units from q). Audited units must follow each other on the page (adjacent paragraphs);
+    archived ones must be consecutive clauses."""
+
+    def same(i: int, o: int) -> bool:
+        a = archived.get(o)
+        return 0 <= i < len(doc_units) and i not in covered and a is not None and key_of[i] == a.hash
+
+    def contiguous(i: int) -> bool:
+        return doc_units[i].paragraph - doc_units[i - 1].paragraph <= 1
+
+    forward = 1
+    while same(q + forward, ordinal + forward) and contiguous(q + forward):
+        forward += 1
+    back = 0
+    while same(q - back - 1, ordinal - back - 1) and contiguous(q - back):
+        back += 1
+    return back, forward
+
+
+def _archived_year(page, unit) -> int | None:
+    """The year an archived clause speaks of: its article's year, else the page's."""
+    entity_year = page.articles.get(unit.article, (None, None)) if unit.article is not None else (None, None)
+    return entity_year[1] or page.published
+
+
+def _report_archived(rule: Rule, ctx: AuditContext, params: Params, doc: "AnalysedDocument", run: list[_Unit],
+                     run_hashes: list, counts: dict[int, int], page, archived: dict, first_ordinal: int,
+                     others: list, pages: dict, weigh: _Weigher) -> Finding | None:
+    from math import log
+
+    from ...findings import Related
+
+    text = doc.norm.text
+    last = archived[first_ordinal + len(run) - 1]
+    a_start, a_end = archived[first_ordinal].start, last.end
+    start, end = run[0].start, run[-1].end
+    stop, a_stop = _closing_end(text, end), _closing_end(page.text, a_end)
+    if text[end:stop] == page.text[a_end:a_stop]:  # the full stop too, when both copies have it
+        end, a_end = stop, a_stop
+    copy = text[start:end]
+    has_figures = weigh.has_figures(copy)
+    if (params.figures == "with" and not has_figures) or (params.figures == "without" and has_figures):
+        return None
+    weight = sum(content_len(weigh.figure.sub("", text[u.start:u.end])) / (1 + log(max(counts.get(h, 1), 1)))
+                 for u, h in zip(run, run_hashes))
+    if weight < params.min_chars or not weigh.substantial(copy):
+        return None
+    head = archived[first_ordinal]
+    year = _archived_year(page, head)
+    entity = page.articles.get(head.article, (None, None))[0] if head.article is not None else None
+    where = f"{page.path.replace(chr(92), '/').rsplit('/', 1)[-1]}:{page.line_of(a_start)}"
+    printed = _printed(ctx, year, entity, where)
+    related = [Related(page.path, a_start, a_end, page.text[a_start:a_end], note(ctx, "存档中的原文", "the archived text"))]
+    for p in others[:_MAX_RELATED - 1]:
+        other = pages[p.doc_id]
+        related.append(Related(other.path, p.start, p.end, other.text[p.start:p.end], note(ctx, "另见", "also here")))
+    severity = "info" if content_len(weigh.figure.sub("", copy)) < params.info_below_chars else None
+    return ctx.finding(rule, doc, start, end, related=related, severity=severity,
+                       evidence={"archive_document": page.path, "archived_year": year, "archived_entity": entity,
+                                 "published": page.published, "documents": max(counts.get(h, 1) for h in run_hashes),
+                                 "occurrences": len(others) + 2, "chars": len(fold_key(copy)),
+                                 "weight": round(weight, 1), "has_figures": has_figures},
+                       fields={"printed": printed, "first": where})
+
+
+def _printed(ctx: AuditContext, year: int | None, entity: str | None, where: str) -> str:
+    """'2020年洮南市总工会的文章（001_….txt:25）' — where and when the archived copy was printed."""
+    if ctx.lang == "zh":
+        return f"{f'{year}年' if year else ''}{f'{entity}的文章' if entity else '存档稿件'}（{where}）"
+    when = f"in {year} " if year else ""
+    return f"{when}in {f'{entity}’s article' if entity else 'an archived page'} ({where})"
 
 
 # ---------------------------------------------------------------- near-identical sentences

@@ -27,6 +27,14 @@ different programmes each year) whose ratios say nothing.
 The comparison itself works on plain `Observation`s, not on Metrics, so figures of earlier years
 read from an archive (the history store) can be fed into `year_changes` / `copied_figures` next to
 the audited ones; only observations whose `source` is a Metric of the audit produce findings.
+When the audit has a history store (`ctx.history`), the same organisations' and metrics' archived
+figures are read in one batched query and join the comparison.
+
+Further back: when the year before is missing, the latest earlier year within `max_gap` years is
+the baseline and the band widens to band**gap. With `robust_min_years` or more earlier years
+(within `robust_years`), `change` uses a robust band instead of the fixed ratio: the median of
+the years' figures (each year by the median of its own) ± k·1.4826·MAD on a log scale, with a
+floor on the spread. Evidence names the strategy, the baseline and the years it came from.
 """
 
 from __future__ import annotations
@@ -58,6 +66,17 @@ class Params(BaseModel):
     skip_metrics: list[str] = Field(default_factory=list,
                                     description="metric ids not compared (catch-alls such as special_funds, whose "
                                                 "figures are different programmes from year to year)")
+    max_gap: int = Field(1, ge=1, le=10, description="compare with the latest earlier year at most this many years "
+                                                     "back when the year before is missing (the band widens to "
+                                                     "band**gap)")
+    robust_min_years: int = Field(3, ge=2, description="change: with this many earlier years, a robust band (median "
+                                                       "and MAD of their figures) replaces the fixed ratio")
+    robust_years: int = Field(6, ge=2, description="change: the robust band reads the earlier years within this many "
+                                                   "years of the current one")
+    robust_k: float = Field(3.0, gt=0, description="change: the robust band is median ± k·1.4826·MAD (of log values)")
+    robust_min_spread: float = Field(0.15, ge=0, description="change: the robust band's spread (log scale) never goes "
+                                                             "below this: three equal years do not make every "
+                                                             "change an outlier")
 
     @field_validator("band_default")
     @classmethod
@@ -126,10 +145,20 @@ def _groups(obs: Iterable[Observation]) -> dict[tuple[str, str, str], dict[int, 
 
 @dataclass(frozen=True)
 class Change:
+    """A figure outside its band. `fixed-band`: against the nearest figure of the latest earlier
+    year (`gap` years back), ratio and band as ratios to it. `robust-band`: against the median of
+    the earlier years' figures (`baseline`, over `baseline_years`), ratio and band as ratios to
+    that median; `previous` is still the nearest figure of the latest earlier year."""
+
     current: Observation
     previous: Observation
     ratio: float
     band: tuple[float, float]
+    strategy: str = "fixed-band"
+    gap: int = 1
+    baseline: float | None = None
+    baseline_years: tuple[int, ...] = ()
+    history: tuple[tuple[int, float], ...] = ()  # (year, that year's median figure) the band was read from
 
 
 @dataclass(frozen=True)
@@ -138,30 +167,88 @@ class Copy:
     previous: tuple[Observation, ...]
 
 
+@dataclass(frozen=True)
+class Robust:
+    """The robust band: median ± k·1.4826·MAD of the log figures of at least `min_years` earlier
+    years within `years` of the current one. Logs, because growth is multiplicative: doubling
+    and halving are the same distance from the median."""
+
+    min_years: int = 3
+    years: int = 6
+    k: float = 3.0
+    min_spread: float = 0.15
+
+
 def year_changes(obs: Iterable[Observation], band_for: Callable[[str], tuple[float, float]],
-                 min_value: float = 0) -> Iterator[Change]:
-    """Every figure whose nearest counterpart of the year before is outside the metric's band."""
+                 min_value: float = 0, *, max_gap: int = 1, robust: Robust | None = None) -> Iterator[Change]:
+    """Every figure outside its band: the robust band when the history is long enough, else the
+    metric's fixed band against its nearest counterpart of the latest earlier year (the year
+    before, or up to `max_gap` years back when that year is missing)."""
     for (_, metric, _), years in _groups(obs).items():
         band = band_for(metric)
-        for year, current in years.items():
-            previous = [p for p in years.get(year - 1, ()) if p.value > 0]
-            if not previous:
-                continue
-            current = [c for c in current if c.value > 0]
+        positive = {y: [o for o in v if o.value > 0] for y, v in years.items()}
+        for year, current in positive.items():
             if not current:
                 continue
-            # Several figures in a year are items of a list (two programmes' amounts), not the
-            # year's total: such a year is flagged only when all its figures moved the same way.
-            listed = len(current) > 1 or len(previous) > 1
-            now, before = [c.value for c in current], [p.value for p in previous]
-            apart = max(now) < min(before) or min(now) > max(before)
-            for cur in current:
-                nearest = min(previous, key=lambda p: abs(math.log(cur.value / p.value)))
-                if min(cur.value, nearest.value) < min_value:
+            earlier = sorted(y for y in positive if y < year and positive[y])
+            if robust is not None:
+                window = [y for y in earlier if year - y <= robust.years]
+                if len(window) >= robust.min_years:
+                    yield from _robust_changes(current, [positive[y] for y in window], robust, min_value)
                     continue
-                ratio = cur.value / nearest.value
-                if not _within(cur, nearest, band) and (apart or not listed):
-                    yield Change(cur, nearest, ratio, band)
+            base = next((y for y in reversed(earlier) if year - y <= max_gap), None)
+            if base is None:
+                continue
+            gap = year - base
+            yield from _fixed_changes(current, positive[base], (band[0] ** gap, band[1] ** gap), gap, min_value)
+
+
+def _fixed_changes(current: list[Observation], previous: list[Observation], band: tuple[float, float], gap: int,
+                   min_value: float) -> Iterator[Change]:
+    # Several figures in a year are items of a list (two programmes' amounts), not the
+    # year's total: such a year is flagged only when all its figures moved the same way.
+    listed = len(current) > 1 or len(previous) > 1
+    now, before = [c.value for c in current], [p.value for p in previous]
+    apart = max(now) < min(before) or min(now) > max(before)
+    for cur in current:
+        nearest = _nearest(cur, previous)
+        if min(cur.value, nearest.value) < min_value:
+            continue
+        ratio = cur.value / nearest.value
+        if not _within(cur, nearest, band) and (apart or not listed):
+            yield Change(cur, nearest, ratio, band, gap=gap)
+
+
+def _nearest(cur: Observation, previous: Sequence[Observation]) -> Observation:
+    return min(previous, key=lambda p: abs(math.log(cur.value / p.value)))
+
+
+def _robust_changes(current: list[Observation], earlier: list[list[Observation]], robust: Robust,
+                    min_value: float) -> Iterator[Change]:
+    """Figures outside median ± k·MAD of the earlier years (each year counted once, by the median
+    of its figures, so a year listing five items does not outvote the others)."""
+    yearly = [(obs[0].year, _median([o.value for o in obs])) for obs in earlier]
+    logs = [math.log(v) for _, v in yearly]
+    center = _median(logs)
+    spread = max(1.4826 * _median([abs(x - center) for x in logs]), robust.min_spread)
+    baseline = math.exp(center)
+    band = (math.exp(-robust.k * spread), math.exp(robust.k * spread))  # as ratios to the baseline
+    lo, hi = baseline * band[0], baseline * band[1]
+    below = [c.bounds[1] < lo for c in current]
+    above = [c.bounds[0] > hi for c in current]
+    listed_ok = len(current) == 1 or all(below) or all(above)  # items of a list: all moved out the same way
+    for cur, out_low, out_high in zip(current, below, above):
+        if min(cur.value, baseline) < min_value or not (out_low or out_high) or not listed_ok:
+            continue
+        yield Change(cur, _nearest(cur, earlier[-1]), cur.value / baseline, band, strategy="robust-band",
+                     gap=cur.year - yearly[-1][0], baseline=baseline, baseline_years=tuple(y for y, _ in yearly),
+                     history=tuple(yearly))
+
+
+def _median(values: Sequence[float]) -> float:
+    s = sorted(values)
+    mid = len(s) // 2
+    return s[mid] if len(s) % 2 else (s[mid - 1] + s[mid]) / 2
 
 
 def _within(cur: Observation, prev: Observation, band: tuple[float, float]) -> bool:
@@ -182,13 +269,15 @@ def significant_digits(value: float) -> int:
 
 
 def copied_figures(obs: Iterable[Observation], is_stable: Callable[[str], bool],
-                   min_value: float = 0, min_digits: int = 1) -> Iterator[Copy]:
-    """Every exact figure that repeats one of the year before, for metrics that should move."""
+                   min_value: float = 0, min_digits: int = 1, *, max_gap: int = 1) -> Iterator[Copy]:
+    """Every exact figure that repeats one of the latest earlier year (the year before, or up to
+    `max_gap` years back when that year is missing), for metrics that should move."""
     for (_, metric, _), years in _groups(obs).items():
         if is_stable(metric):
             continue
         for year, current in years.items():
-            previous = [p for p in years.get(year - 1, ()) if p.approx is None]
+            base = next((y for y in range(year - 1, year - max_gap - 1, -1) if years.get(y)), year - 1)
+            previous = [p for p in years.get(base, ()) if p.approx is None]
             for cur in current:
                 if cur.approx is not None or cur.value < min_value or significant_digits(cur.value) < min_digits:
                     continue
@@ -202,12 +291,33 @@ def copied_figures(obs: Iterable[Observation], is_stable: Callable[[str], bool],
 @register_kind("yoy", Params)
 def check(rule: Rule, ctx: AuditContext) -> Iterable[Finding]:
     params: Params = rule.params  # type: ignore[assignment]
-    metrics = [m for m in ctx.metrics() if (not params.dimensions or m.dimension in params.dimensions)
-               and m.metric not in params.skip_metrics]
+    metrics = [m for m in ctx.metrics() if _compared(params, m)]
     obs = observations(metrics)
+    if ctx.history is not None and obs:
+        obs = obs + _archived(params, ctx, obs)
     if params.check == "change":
         return _report_changes(rule, params, ctx, obs)
     return _report_copies(rule, params, ctx, obs)
+
+
+def _compared(params: Params, m: Metric) -> bool:
+    return (not params.dimensions or m.dimension in params.dimensions) and m.metric not in params.skip_metrics
+
+
+def _archived(params: Params, ctx: AuditContext, obs: Sequence[Observation]) -> list[Observation]:
+    """Figures of the same organisations and metrics from the history store (earlier pages),
+    as observations whose source is the archived place: context for the comparison, never a
+    finding. Years reach back as far as the robust band or the gap may look. One batched query."""
+    from dataclasses import replace
+
+    from ...history.store import Exclusion
+
+    back = max(params.max_gap, params.robust_years)  # the same window for every yoy rule: one query, shared
+    years = (min(o.year for o in obs) - back, max(o.year for o in obs))
+    rows = ctx.history.earlier_figures({(o.entity, o.metric) for o in obs}, years, Exclusion.of(ctx.documents))
+    where = {id(m): place for m, place in rows}
+    kept = [m for m, _ in rows if _compared(params, m)]
+    return [replace(o, source=where[id(o.source)]) for o in observations(kept)]
 
 
 def _taxonomy_band(params: Params) -> Callable[[str], tuple[float, float]]:
@@ -225,9 +335,14 @@ def _taxonomy_stable() -> Callable[[str], bool]:
     return lambda metric: bool(taxonomy.by_id[metric].stable) if metric in taxonomy.by_id else False
 
 
+def _robust(params: Params) -> Robust:
+    return Robust(params.robust_min_years, params.robust_years, params.robust_k, params.robust_min_spread)
+
+
 def _report_changes(rule: Rule, params: Params, ctx: AuditContext, obs: Sequence[Observation]) -> Iterator[Finding]:
     docs = {doc.path: doc for doc in ctx.documents}
-    for change in year_changes(obs, _taxonomy_band(params), params.min_value):
+    for change in year_changes(obs, _taxonomy_band(params), params.min_value, max_gap=params.max_gap,
+                               robust=_robust(params)):
         cur = change.current.source
         if not isinstance(cur, Metric) or cur.document not in docs:
             continue  # an archive figure: context, never a finding
@@ -235,30 +350,75 @@ def _report_changes(rule: Rule, params: Params, ctx: AuditContext, obs: Sequence
         lo, hi = change.band
         evidence = {
             "previous": prev.value, "current": change.current.value, "ratio": round(change.ratio, 3),
-            "band": [round(lo, 4), round(hi, 4)], "previous_year": prev.year, "current_year": change.current.year,
-            "strategy": "fixed-band", "match": "nearest", "metric": cur.metric,
+            "band": [round(lo, 4), round(hi, 4)], "band_kind": "ratio", "previous_year": prev.year,
+            "current_year": change.current.year, "strategy": change.strategy, "match": "nearest",
+            "metric": cur.metric, "gap": change.gap, "baseline": prev.value, "baseline_year": prev.year,
         }
+        if change.strategy == "robust-band":
+            # The band as values of the current year (what the chart draws), and where it came from.
+            evidence.update({
+                "band": [round(change.baseline * lo, 4), round(change.baseline * hi, 4)], "band_kind": "absolute",
+                "ratio_band": [round(lo, 4), round(hi, 4)], "baseline": round(change.baseline, 4),
+                "baseline_year": None, "baseline_years": [change.baseline_years[0], change.baseline_years[-1]],
+                "history": [[y, round(v, 4)] for y, v in change.history], "match": "median",
+                "method": f"median ± {params.robust_k:g}·1.4826·MAD of log values",
+            })
         yield ctx.finding_at(rule, docs[cur.document], cur.start, cur.end, evidence=evidence,
-                             related=_related(ctx, [prev], _note(ctx, "上一年的数字", "the figure the year before")),
+                             related=_related(ctx, [prev], _previous_note(ctx, change.current.year, prev.year)),
                              fields={"previous_text": _text_of(prev), "times": _times(change.ratio),
-                                     "band_text": f"{_times(lo)}–{_times(hi)}"})
+                                     "band_text": f"{_times(lo)}–{_times(hi)}",
+                                     "baseline_text": _baseline_text(ctx, change)})
+
+
+def _baseline_text(ctx: AuditContext, change: Change) -> str:
+    """What the figure is compared with, for the message: the year before, an earlier year when
+    that one is missing, or the median of several years."""
+    prev = change.previous
+    if change.strategy == "robust-band":
+        first, last = change.baseline_years[0], change.baseline_years[-1]
+        median = _value_text(change.baseline, change.current)
+        return _note(ctx, f"{first}–{last}年{len(change.baseline_years)}个年度的中位数（{median}）",
+                     f"the median of {len(change.baseline_years)} years {first}–{last} ({median})")
+    if change.gap == 1:
+        return _note(ctx, f"上一年（{prev.year}年“{_text_of(prev)}”）",
+                     f"the year before ({prev.year}: “{_text_of(prev)}”)")
+    return _note(ctx, f"{prev.year}年（此前最近有数据的一年，“{_text_of(prev)}”）",
+                 f"{prev.year} (the latest earlier year on record: “{_text_of(prev)}”)")
+
+
+def _value_text(value: float, like: Observation) -> str:
+    """A computed value (a median) in the unit of an audited figure: 28.74万元-style for money."""
+    unit = getattr(like.source, "unit", None) or ""
+    if unit == "元" and value >= 1e4:
+        return f"{value / 1e4:.2f}".rstrip("0").rstrip(".") + "万元"
+    return f"{value:.2f}".rstrip("0").rstrip(".") + unit
+
+
+def _previous_note(ctx: AuditContext, year: int, previous_year: int) -> str:
+    if year - previous_year == 1:
+        return _note(ctx, "上一年的数字", "the figure the year before")
+    return _note(ctx, f"{previous_year}年的数字（此前最近有数据的一年）", f"the figure of {previous_year} (latest on record)")
 
 
 def _report_copies(rule: Rule, params: Params, ctx: AuditContext, obs: Sequence[Observation]) -> Iterator[Finding]:
     docs = {doc.path: doc for doc in ctx.documents}
-    for copy in copied_figures(obs, _taxonomy_stable(), params.min_value, params.min_digits):
+    for copy in copied_figures(obs, _taxonomy_stable(), params.min_value, params.min_digits, max_gap=params.max_gap):
         cur = copy.current.source
         if not isinstance(cur, Metric) or cur.document not in docs:
             continue
         prev = copy.previous[0]
+        gap = copy.current.year - prev.year
         evidence = {
             "previous": prev.value, "current": copy.current.value, "previous_year": prev.year,
-            "current_year": copy.current.year, "metric": cur.metric,
+            "current_year": copy.current.year, "metric": cur.metric, "gap": gap,
         }
+        when = (_note(ctx, f"上一年（{prev.year}年）", f"the year before ({prev.year})") if gap == 1 else
+                _note(ctx, f"{prev.year}年（此前最近有数据的一年）", f"{prev.year} (the latest earlier year on record)"))
+        note = (_note(ctx, "上一年相同的数字", "the identical figure the year before") if gap == 1 else
+                _note(ctx, f"{prev.year}年相同的数字", f"the identical figure of {prev.year}"))
         yield ctx.finding_at(rule, docs[cur.document], cur.start, cur.end, evidence=evidence,
-                             related=_related(ctx, copy.previous,
-                                              _note(ctx, "上一年相同的数字", "the identical figure the year before")),
-                             fields={"previous_text": _text_of(prev)})
+                             related=_related(ctx, copy.previous, note),
+                             fields={"previous_text": _text_of(prev), "when": when})
 
 
 def _note(ctx: AuditContext, zh: str, en: str) -> str:

@@ -1,0 +1,943 @@
+"""The history store: published pages in an embedded DuckDB file, for year-over-year checks and
+copies of earlier text.
+
+Tables (schema version 3):
+
+    meta       key/value: schema_version, MinHash parameters of the band keys
+    documents  one row per page: path, abspath, sha256, encoding, publication year and date, text
+    articles   (doc_id, article): entity, year, title, original span
+    metrics    the metrics table (auditor.metrics.TABLE_FIELDS) with doc_id and series (the
+               hash of entity and metric: what year-over-year looks up)
+    clauses    clause fingerprints: ordinal, sentence, paragraph, article, role, span, hash, chars
+    sentences  sentence fingerprints, the same columns
+    bands      MinHash LSH band keys of the longer sentences (doc_id, sentence, band_key)
+
+Indexes (ART) on clauses.hash, metrics.series and documents.doc_id: an audit's lookups are
+literal IN-lists DuckDB answers by index scans, so their cost follows the page, not the archive.
+
+Writes: one transaction per batch, whole DataFrames appended (DuckDB is slow row by row). A page is
+identified by its content (sha256) and by its absolute path: the same bytes again add nothing, new
+bytes at a known path replace that page. DuckDB lets one process write a file: a second writer
+waits up to `wait` seconds for the lock, then fails with one line naming the store and the PID
+holding it. Readers see whole batches or nothing (snapshot isolation; a killed writer's open
+transaction is never replayed).
+
+Migrations are the schema's history: a new store runs every step, an old one the steps it lacks,
+so a store made by an older release opens in a newer one.
+
+duckdb, pandas and numpy are imported inside the functions that use them: importing this module
+costs nothing, so `auditor --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+
+from ..errors import AuditorError
+from ..metrics import TABLE_FIELDS, Metric
+from .fingerprints import DEFAULT_MINHASH, MinHashParams
+
+if TYPE_CHECKING:  # pragma: no cover
+    import duckdb
+    import pandas as pd
+
+    from ..pipeline import AnalysedDocument
+
+DEFAULT_PATH = Path(".auditor") / "history.duckdb"
+SCHEMA_VERSION = 3
+DEFAULT_WAIT = 10.0  # seconds a writer waits for another process's lock
+TABLES = ("documents", "articles", "metrics", "clauses", "sentences", "bands")
+
+
+class HistoryError(AuditorError):
+    """The history store cannot be opened, read or written."""
+
+
+class HistoryBusyError(HistoryError):
+    """Another process holds the store's lock (DuckDB allows one writing process)."""
+
+
+# ---------------------------------------------------------------- schema and migrations
+
+_V1 = """
+CREATE TABLE meta (key VARCHAR NOT NULL, value VARCHAR);
+CREATE TABLE documents (doc_id INTEGER NOT NULL, path VARCHAR NOT NULL, abspath VARCHAR NOT NULL,
+    sha256 VARCHAR NOT NULL, encoding VARCHAR, format VARCHAR, size BIGINT, publication_year INTEGER,
+    publication_year_source VARCHAR, added_at TIMESTAMP, text VARCHAR);
+CREATE TABLE articles (doc_id INTEGER NOT NULL, article INTEGER, entity VARCHAR, year INTEGER,
+    year_source VARCHAR, title VARCHAR, start INTEGER, "end" INTEGER);
+CREATE TABLE metrics (doc_id INTEGER NOT NULL, document VARCHAR, start INTEGER, "end" INTEGER, text VARCHAR,
+    value DOUBLE, unit VARCHAR, surface_unit VARCHAR, approx VARCHAR, kind VARCHAR, dimension VARCHAR,
+    entity VARCHAR, year INTEGER, label VARCHAR, metric VARCHAR, placeholder BOOLEAN, range_low DOUBLE,
+    range_high DOUBLE, article INTEGER, line INTEGER, norm_start INTEGER, norm_end INTEGER);
+CREATE TABLE clauses (doc_id INTEGER NOT NULL, ordinal INTEGER, sentence INTEGER, paragraph INTEGER,
+    article INTEGER, role VARCHAR, start INTEGER, "end" INTEGER, hash BIGINT, chars INTEGER);
+CREATE TABLE sentences (doc_id INTEGER NOT NULL, ordinal INTEGER, sentence INTEGER, paragraph INTEGER,
+    article INTEGER, role VARCHAR, start INTEGER, "end" INTEGER, hash BIGINT, chars INTEGER);
+"""
+
+_V2 = """
+ALTER TABLE documents ADD COLUMN publication_date DATE;
+ALTER TABLE metrics ADD COLUMN series BIGINT;
+CREATE TABLE bands (doc_id INTEGER NOT NULL, sentence INTEGER, band_key BIGINT);
+"""
+_V3 = """
+CREATE INDEX clauses_hash ON clauses (hash);
+CREATE INDEX metrics_series ON metrics (series);
+CREATE INDEX documents_id ON documents (doc_id);
+"""
+# Why indexes in a column store: an audit looks up a few hundred clause hashes and a few dozen
+# (organisation, metric) series (`series`: the hash of the pair) among 10^7-10^8 rows. A hash
+# join or IN filter still scans the whole column (0.6-1 s of CPU at 10^5 pages); the ART index
+# answers a literal IN-list by point lookups (~0.15 s cold at 10^5 pages). Lookups therefore use
+# literal IN-lists, which DuckDB turns into index scans, never joins against a registered frame.
+# An index scan also fetches single rows: a page's text is read alone, not with the 2047 others
+# of its vector.
+
+
+def _migrate_to_1(con: "duckdb.DuckDBPyConnection") -> None:
+    _run_script(con, _V1)
+
+
+def _migrate_to_2(con: "duckdb.DuckDBPyConnection") -> None:
+    """Version 2 added near-duplicate band keys and the publication date. Pages stored by
+    version 1 get both from their stored text, so nothing has to be ingested again."""
+    _run_script(con, _V2)
+    _set_meta(con, DEFAULT_MINHASH.as_meta())
+    _backfill_v2(con, DEFAULT_MINHASH)
+
+
+def _migrate_to_3(con: "duckdb.DuckDBPyConnection") -> None:
+    """Version 3 indexed the lookups an audit makes (its own step: DuckDB builds no index in a
+    transaction that has just updated the table)."""
+    _run_script(con, _V3)
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    summary: str
+    apply: Callable[["duckdb.DuckDBPyConnection"], None]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "documents, articles, metrics, clause and sentence hashes", _migrate_to_1),
+    Migration(2, "publication date, series key, MinHash band keys (from the stored text)", _migrate_to_2),
+    Migration(3, "indexes for the lookups of an audit (clause hash, series, doc id)", _migrate_to_3),
+)
+
+
+def _run_script(con, script: str) -> None:
+    for statement in (s.strip() for s in script.split(";")):
+        if statement:
+            con.execute(statement)
+
+
+def _set_meta(con, values: dict[str, str]) -> None:
+    for key, value in values.items():
+        con.execute("DELETE FROM meta WHERE key = ?", [key])
+        con.execute("INSERT INTO meta VALUES (?, ?)", [key, value])
+
+
+def schema_version(con) -> int:
+    """0 for an empty database; -1 for a DuckDB file that is not a history store."""
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    if not tables:
+        return 0
+    if "meta" not in tables:
+        return -1
+    rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+    return int(rows[0][0]) if rows else -1
+
+
+def migrate(con, target: int = SCHEMA_VERSION) -> list[int]:
+    """Bring the database to `target`, one transaction per step (a step and its version number
+    commit together, so an interrupted migration resumes where it stopped); returns the versions
+    applied."""
+    current = schema_version(con)
+    applied = []
+    for step in MIGRATIONS:
+        if not current < step.version <= target:
+            continue
+        con.begin()
+        try:
+            step.apply(con)
+            _set_meta(con, {"schema_version": str(step.version)})
+            con.commit()
+        except BaseException:
+            _rollback(con)
+            raise
+        applied.append(step.version)
+    return applied
+
+
+def _backfill_v2(con, params: MinHashParams) -> None:
+    from ..documents.normalise import normalise
+    from .fingerprints import UnitRow, band_cores
+
+    import pandas as pd
+
+    pairs = con.execute("SELECT DISTINCT entity, metric FROM metrics WHERE entity IS NOT NULL "
+                        "AND metric IS NOT NULL").fetchall()
+    if pairs:
+        con.register("_series", pd.DataFrame([(e, m, series_key(e, m)) for e, m in pairs],
+                                             columns=["entity", "metric", "series"]))
+        con.execute("UPDATE metrics SET series = s.series FROM _series s "
+                    "WHERE metrics.entity = s.entity AND metrics.metric = s.metric")
+        con.unregister("_series")
+    docs = con.execute("SELECT doc_id, text FROM documents").fetchall()
+    texts = {doc_id: text or "" for doc_id, text in docs}
+    for doc_id, text in texts.items():
+        date = publication_date(normalise(text).text) if text else None
+        if date is not None:
+            con.execute("UPDATE documents SET publication_date = ? WHERE doc_id = ?", [date, doc_id])
+    rows = con.execute('SELECT doc_id, ordinal, start, "end", chars FROM sentences').fetchall()
+    units = []
+    for doc_id, ordinal, start, end, chars in rows:
+        core = _fold(normalise(texts.get(doc_id, "")[start:end]).text)
+        units.append((doc_id, UnitRow(ordinal, ordinal, 0, None, "", start, end, 0, chars, core)))
+    kept = set(map(id, band_cores([u for _, u in units], params)))
+    chosen = [(d, u) for d, u in units if id(u) in kept]
+    frame = _band_frame([d for d, _ in chosen], [u for _, u in chosen], params)
+    if len(frame):
+        _append(con, "bands", frame)
+
+
+def _fold(text: str) -> str:
+    from ..rules.kinds.duplicate import fold_key
+
+    return fold_key(text)
+
+
+# ---------------------------------------------------------------- what goes in
+
+_PAGE_DATE = re.compile(r"((?:19|20)[0-9]{2})年(1[0-2]|0?[1-9])月(3[01]|[12][0-9]|0?[1-9])日\s*(?:星期|周)[一二三四五六日天]")
+
+
+def series_key(entity: str | None, metric: str | None) -> int | None:
+    """The indexed key of an (organisation, metric) series; None when either is unknown."""
+    from .fingerprints import key_hash
+
+    ok = isinstance(entity, str) and isinstance(metric, str) and entity and metric
+    return key_hash(f"{entity}\x1f{metric}") if ok else None
+
+
+def publication_date(norm_text: str) -> _dt.date | None:
+    """The date printed in the page's masthead (2021年4月30日 星期五), as segment reads the year."""
+    m = _PAGE_DATE.search(norm_text)
+    if not m:
+        return None
+    try:
+        return _dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
+
+
+@dataclass
+class IngestBatch:
+    """What one `add` writes, as whole frames. `doc_id` is local (0..n-1) until the store assigns
+    the real ids inside the write transaction. Benchmarks build batches directly."""
+
+    documents: "pd.DataFrame"
+    articles: "pd.DataFrame"
+    metrics: "pd.DataFrame"
+    clauses: "pd.DataFrame"
+    sentences: "pd.DataFrame"
+    bands: "pd.DataFrame"
+    minhash: MinHashParams = DEFAULT_MINHASH  # how `bands` was made
+
+    def frames(self) -> dict[str, "pd.DataFrame"]:
+        return {name: getattr(self, name) for name in TABLES}
+
+    def __len__(self) -> int:
+        return len(self.documents)
+
+
+def concat_batches(batches: Sequence[IngestBatch]) -> IngestBatch:
+    """One batch of several (local doc ids shifted so they stay unique): pages are analysed in
+    chunks, so memory holds rows rather than analysed documents, and written in one transaction."""
+    import pandas as pd
+
+    if len(batches) == 1:
+        return batches[0]
+    frames: dict[str, list] = {t: [] for t in TABLES}
+    offset = 0
+    for b in batches:
+        for table, frame in b.frames().items():
+            shifted = frame.copy()
+            shifted["doc_id"] = shifted["doc_id"] + offset
+            frames[table].append(shifted)
+        offset += len(b)
+    return IngestBatch(**{t: pd.concat(fs, ignore_index=True) for t, fs in frames.items()},
+                       minhash=batches[0].minhash)
+
+
+_UNIT_COLUMNS = ("doc_id", "ordinal", "sentence", "paragraph", "article", "role", "start", "end", "hash", "chars")
+
+
+def batch_from_documents(docs: Sequence["AnalysedDocument"], params: MinHashParams = DEFAULT_MINHASH,
+                         now: _dt.datetime | None = None) -> IngestBatch:
+    """Frames of analysed pages: the rows the store keeps of each."""
+    import pandas as pd
+
+    from .fingerprints import band_cores, unit_rows
+
+    now = now or _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    documents, articles, metrics, clauses, sentences = [], [], [], [], []
+    series: list[int | None] = []  # a column of its own: 64-bit keys beside None would pass through float
+    band_docs, band_units = [], []
+    for i, doc in enumerate(docs):
+        seg = doc.segmentation
+        documents.append((i, doc.path, os.path.abspath(doc.path), doc.document.sha256, doc.document.encoding,
+                          doc.document.format, doc.document.size, seg.publication_year, seg.publication_year_source,
+                          publication_date(doc.norm.text), now, doc.original))
+        for a in seg.articles:
+            start, end = doc.norm.to_original(a.start, a.end)
+            articles.append((i, a.index, a.entity, a.year, a.year_source, a.title, start, end))
+        metrics.extend((i, *(getattr(m, f) for f in TABLE_FIELDS)) for m in doc.metrics)
+        series.extend(series_key(m.entity, m.metric) for m in doc.metrics)
+        c_rows, s_rows = unit_rows(doc)
+        clauses.extend((i, u.ordinal, u.sentence, u.paragraph, u.article, u.role, u.start, u.end, u.hash, u.chars)
+                       for u in c_rows)
+        sentences.extend((i, u.ordinal, u.sentence, u.paragraph, u.article, u.role, u.start, u.end, u.hash, u.chars)
+                         for u in s_rows)
+        for u in band_cores(s_rows, params):
+            band_docs.append(i)
+            band_units.append(u)
+    return IngestBatch(
+        documents=_typed(pd.DataFrame(documents, columns=[
+            "doc_id", "path", "abspath", "sha256", "encoding", "format", "size", "publication_year",
+            "publication_year_source", "publication_date", "added_at", "text"]),
+            ints=("doc_id", "size", "publication_year")),
+        articles=_typed(pd.DataFrame(articles, columns=["doc_id", "article", "entity", "year", "year_source", "title",
+                                                        "start", "end"]),
+                        ints=("doc_id", "article", "year", "start", "end")),
+        metrics=_typed(pd.DataFrame(metrics, columns=["doc_id", *TABLE_FIELDS]),
+                       ints=("doc_id", "start", "end", "year", "article", "line", "norm_start", "norm_end"),
+                       floats=("value", "range_low", "range_high")).assign(series=pd.array(series, dtype="Int64")),
+        clauses=_unit_frame(clauses),
+        sentences=_unit_frame(sentences),
+        bands=_band_frame(band_docs, band_units, params),
+        minhash=params,
+    )
+
+
+def _typed(frame: "pd.DataFrame", ints: Iterable[str] = (), floats: Iterable[str] = ()) -> "pd.DataFrame":
+    """Nullable integer columns stay integers (an empty `year` must not turn the column to float)."""
+    for col in ints:
+        frame[col] = frame[col].astype("Int64")
+    for col in floats:
+        frame[col] = frame[col].astype("float64")
+    return frame
+
+
+def _unit_frame(rows: list[tuple]) -> "pd.DataFrame":
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=list(_UNIT_COLUMNS))
+    return _typed(frame, ints=("doc_id", "ordinal", "sentence", "paragraph", "article", "start", "end", "hash",
+                               "chars"))
+
+
+def _band_frame(doc_ids: Sequence[int], units: Sequence[Any], params: MinHashParams) -> "pd.DataFrame":
+    import numpy as np
+    import pandas as pd
+
+    from .fingerprints import band_keys
+
+    keys = band_keys([u.core for u in units], params)
+    return pd.DataFrame({
+        "doc_id": np.repeat(np.asarray(doc_ids, dtype=np.int64), params.bands),
+        "sentence": np.repeat(np.asarray([u.ordinal for u in units], dtype=np.int64), params.bands),
+        "band_key": keys.reshape(-1),
+    })
+
+
+# ---------------------------------------------------------------- what comes out
+
+@dataclass(frozen=True)
+class AddResult:
+    added: tuple[str, ...] = ()
+    replaced: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    rows: dict[str, int] = field(default_factory=dict)  # rows written per table
+
+
+@dataclass(frozen=True)
+class ArchivedFigure:
+    """Where an archived figure was printed: what `Related` needs, and the page's year."""
+
+    document: str
+    start: int
+    end: int
+    text: str
+    year: int | None
+    entity: str | None
+    published: int | None
+    doc_id: int
+
+
+@dataclass(frozen=True)
+class ArchivedUnit:
+    """One archived clause (or sentence): its page and place."""
+
+    doc_id: int
+    ordinal: int
+    sentence: int
+    paragraph: int
+    article: int | None
+    start: int
+    end: int
+    hash: int
+    published: int | None = None  # the page's publication year
+
+
+@dataclass(frozen=True)
+class ArchivedDocument:
+    doc_id: int
+    path: str
+    published: int | None
+    text: str
+    articles: dict[int, tuple[str | None, int | None]]  # article → (entity, year)
+
+    def line_of(self, offset: int) -> int:
+        return self.text.count("\n", 0, offset) + 1
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """Pages of the audit itself: an archived copy of the audited page is not 'an earlier page'."""
+
+    sha256: frozenset[str] = frozenset()
+    abspaths: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, docs: Iterable[Any]) -> "Exclusion":
+        docs = list(docs)
+        return cls(frozenset(d.document.sha256 for d in docs), frozenset(os.path.abspath(d.path) for d in docs))
+
+
+# ---------------------------------------------------------------- the store
+
+_LOCK = re.compile(r"lock", re.I)
+_PID = re.compile(r"PID (\d+)")
+
+
+class HistoryStore:
+    """One open connection to a history file. Use `HistoryStore.open(...)`; close it (or use it
+    as a context manager) so the file's lock is released."""
+
+    def __init__(self, path: Path, con: "duckdb.DuckDBPyConnection", read_only: bool):
+        self.path = path
+        self.con = con
+        self.read_only = read_only
+        self._cache: dict[tuple, Any] = {}
+        self._minhash: MinHashParams | None = None
+
+    # ------------------------------------------------------------ opening
+
+    @classmethod
+    def open(cls, path: str | os.PathLike, *, read_only: bool = False, wait: float = DEFAULT_WAIT) -> "HistoryStore":
+        path = Path(path)
+        if read_only and not path.exists():
+            raise HistoryError("no history store here (`auditor history add PATHS` makes one)", path=str(path))
+        if path.is_dir():
+            raise HistoryError("is a directory, not a history store file", path=str(path))
+        if not read_only:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise HistoryError(f"cannot create the store's folder ({exc.strerror or exc})",
+                                   path=str(path)) from None
+        con = _connect(path, read_only, wait)
+        try:
+            version = schema_version(con)
+            if version == SCHEMA_VERSION:
+                return cls(path, con, read_only)
+            _check_version(path, version)
+            if read_only:  # an older store: migrate with a writing connection, then read
+                con.close()
+                cls._migrate_file(path, wait)
+                return cls(path, _connect(path, True, wait), True)
+            migrate(con)
+            return cls(path, con, read_only)
+        except BaseException:
+            try:
+                con.close()
+            except Exception:  # noqa: BLE001 - already failing; the first error is the one to report
+                pass
+            raise
+
+    @classmethod
+    def _migrate_file(cls, path: Path, wait: float) -> None:
+        con = _connect(path, False, wait)
+        try:
+            _check_version(path, schema_version(con))
+            migrate(con)
+        finally:
+            con.close()
+
+    def close(self) -> None:
+        if self.con is not None:
+            self.con.close()
+            self.con = None  # type: ignore[assignment]
+
+    def __enter__(self) -> "HistoryStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def version(self) -> int:
+        return schema_version(self.con)
+
+    @property
+    def minhash(self) -> MinHashParams:
+        if self._minhash is None:
+            meta = dict(self.con.execute("SELECT key, value FROM meta WHERE key LIKE 'minhash.%'").fetchall())
+            self._minhash = MinHashParams.from_meta(meta) if meta else DEFAULT_MINHASH
+        return self._minhash
+
+    # ------------------------------------------------------------ writing
+
+    def add(self, docs: Sequence["AnalysedDocument"]) -> AddResult:
+        """Ingest analysed pages in one transaction."""
+        return self.add_batch(batch_from_documents(docs, self.minhash))
+
+    def add_batch(self, batch: IngestBatch) -> AddResult:
+        """Write a batch in one transaction: pages already stored (same sha256) are skipped, a
+        page at a stored path with new content replaces the old one. Any failure rolls back."""
+        self._writable()
+        import numpy as np
+
+        if batch.minhash != self.minhash:
+            raise HistoryError(f"band keys made with other MinHash parameters ({batch.minhash}) than the "
+                               f"store's ({self.minhash})", path=str(self.path))
+        con = self.con
+        docs = batch.documents
+        if not len(docs):
+            return AddResult()
+        con.begin()
+        try:
+            incoming = docs[["doc_id", "abspath", "sha256"]]
+            con.register("_incoming", incoming)
+            stored = con.execute(
+                "SELECT doc_id, abspath, sha256 FROM documents WHERE sha256 IN (SELECT sha256 FROM _incoming) "
+                "OR abspath IN (SELECT abspath FROM _incoming)").fetchall()
+            con.unregister("_incoming")
+            by_sha = {sha: doc_id for doc_id, _, sha in stored}
+            by_path = {p: doc_id for doc_id, p, _ in stored}
+            keep, replace_ids, added, replaced, unchanged = [], [], [], [], []
+            seen_sha: set[str] = set()
+            for local, path, abspath, sha in zip(docs["doc_id"], docs["path"], docs["abspath"], docs["sha256"]):
+                if sha in by_sha or sha in seen_sha:
+                    unchanged.append(path)
+                    continue
+                seen_sha.add(sha)
+                if abspath in by_path:
+                    replace_ids.append(by_path.pop(abspath))
+                    replaced.append(path)
+                else:
+                    added.append(path)
+                keep.append(int(local))
+            if replace_ids:
+                self._delete(replace_ids)
+            rows: dict[str, int] = {}
+            if keep:
+                base = con.execute("SELECT coalesce(max(doc_id), -1) + 1 FROM documents").fetchall()[0][0]
+                new_id = np.full(int(docs["doc_id"].max()) + 1, -1, dtype=np.int64)
+                new_id[np.asarray(keep, dtype=np.int64)] = base + np.arange(len(keep), dtype=np.int64)
+                for table, frame in batch.frames().items():
+                    part = _renumber(frame, new_id)
+                    rows[table] = len(part)
+                    if len(part):
+                        self._insert(table, part)
+            con.commit()
+        except BaseException:
+            _rollback(con)
+            raise
+        self._cache.clear()
+        return AddResult(tuple(added), tuple(replaced), tuple(unchanged), rows)
+
+    def _insert(self, table: str, frame: "pd.DataFrame") -> None:
+        _append(self.con, table, frame)
+
+    def remove(self, selectors: Sequence[str]) -> list[str]:
+        """Remove pages named by stored path, by a path on disk, or by a sha256 prefix (8+ hex
+        characters), in one transaction. Every selector must name something."""
+        self._writable()
+        con = self.con
+        ids: dict[int, str] = {}
+        missing = []
+        for sel in selectors:
+            found = con.execute(
+                "SELECT doc_id, path FROM documents WHERE path = ? OR abspath = ? OR "
+                "(length(?) >= 8 AND starts_with(sha256, lower(?)))",
+                [sel, os.path.abspath(sel), sel, sel]).fetchall()
+            if not found:
+                missing.append(sel)
+            ids.update(found)
+        if missing:
+            raise HistoryError(f"not in the history: {', '.join(missing)} (see `auditor history list`)",
+                               path=str(self.path))
+        con.begin()
+        try:
+            self._delete(list(ids))
+            con.commit()
+        except BaseException:
+            _rollback(con)
+            raise
+        self._cache.clear()
+        return sorted(ids.values())
+
+    def _delete(self, doc_ids: list[int]) -> None:
+        import pandas as pd
+
+        self.con.register("_gone", pd.DataFrame({"doc_id": doc_ids}, dtype="int64"))
+        for table in TABLES:
+            self.con.execute(f"DELETE FROM {table} WHERE doc_id IN (SELECT doc_id FROM _gone)")
+        self.con.unregister("_gone")
+
+    def _writable(self) -> None:
+        if self.read_only:
+            raise HistoryError("opened read-only", path=str(self.path))
+
+    # ------------------------------------------------------------ reading
+
+    def counts(self) -> dict[str, int]:
+        return {t: self.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in TABLES}
+
+    def table(self, name: str) -> "pd.DataFrame":
+        if name not in TABLES:
+            raise HistoryError(f"no table {name!r} (tables: {', '.join(TABLES)})", path=str(self.path))
+        return self.con.execute(f"SELECT * FROM {name} ORDER BY ALL").fetchdf()
+
+    def list_documents(self) -> "pd.DataFrame":
+        return self.con.execute("""
+            SELECT d.doc_id, d.path, d.publication_year, d.publication_date, substr(d.sha256, 1, 12) AS sha256,
+                   coalesce(a.articles, 0) AS articles, a.entities, coalesce(m.metrics, 0) AS metrics, d.added_at
+            FROM documents d
+            LEFT JOIN (SELECT doc_id, count(*) AS articles,
+                              string_agg(DISTINCT entity, '、' ORDER BY entity) AS entities
+                       FROM articles GROUP BY doc_id) a USING (doc_id)
+            LEFT JOIN (SELECT doc_id, count(*) AS metrics FROM metrics GROUP BY doc_id) m USING (doc_id)
+            ORDER BY d.publication_year NULLS FIRST, d.path""").fetchdf()
+
+    def entities(self, like: str) -> list[str]:
+        """Organisations named exactly `like`, else those whose name contains it."""
+        exact = self.con.execute("SELECT DISTINCT entity FROM metrics WHERE entity = ?", [like]).fetchall()
+        if exact:
+            return [exact[0][0]]
+        rows = self.con.execute("SELECT DISTINCT entity FROM metrics WHERE contains(entity, ?) ORDER BY entity",
+                                [like]).fetchall()
+        return [r[0] for r in rows]
+
+    def series(self, entity: str, metric: str | None = None) -> "pd.DataFrame":
+        """An organisation's figures by year (one row per figure), for `history show`."""
+        return self.con.execute("""
+            SELECT m.entity, m.metric, min(m.label) OVER (PARTITION BY m.entity, m.metric) AS label,
+                   m.year, m.value, m.unit, m.approx, m.text, m.document, d.publication_year
+            FROM metrics m JOIN documents d USING (doc_id)
+            WHERE m.entity = ? AND m.metric IS NOT NULL AND m.year IS NOT NULL AND m.value IS NOT NULL
+              AND NOT m.placeholder AND (? IS NULL OR m.metric = ? OR m.label = ?)
+            ORDER BY m.metric, m.year, m.value""", [entity, metric, metric, metric]).fetchdf()
+
+    def earlier_figures(self, keys: Iterable[tuple[str, str]], years: tuple[int, int],
+                        exclude: Exclusion = Exclusion()) -> list[tuple[Metric, ArchivedFigure]]:
+        """Archived figures of the given (entity, metric) pairs in years [lo, hi], one batched
+        lookup (index scan on the series key); pages of the audit itself are left out. Answers
+        are kept per pair, so the yoy rules of one audit query once between them."""
+        memo = self._cache.setdefault(("figures", years, exclude), {})  # (entity, metric) -> figures
+        missing = sorted(set(keys) - memo.keys())
+        if missing:
+            for key in missing:
+                memo[key] = []
+            excluded = self._excluded(exclude)
+            for chunk in _chunks(missing):
+                asked = set(chunk)
+                series = _ints(sorted({series_key(e, m) for e, m in chunk}))
+                # MATERIALIZED: the series lookup stays an index scan; folding the year condition
+                # into it would make DuckDB scan the table instead.
+                frame = self.con.execute(f"""
+                    WITH hits AS MATERIALIZED (SELECT * FROM metrics WHERE series IN ({series}))
+                    SELECT * FROM hits m WHERE m.year BETWEEN ? AND ? {excluded}
+                    ORDER BY m.doc_id, m.start""", list(years)).fetchdf()
+                published = self._published(frame["doc_id"]) if len(frame) else {}
+                for row in frame.to_dict("records"):
+                    key = (row["entity"], row["metric"])
+                    if key in asked:  # a hash collision between series must not mix them
+                        memo[key].append(_figure(row, published))
+        return [figure for key in sorted(set(keys)) for figure in memo[key]]
+
+    def clause_places(self, hashes: Iterable[int], exclude: Exclusion = Exclusion(),
+                      per_hash: int = 20) -> tuple[dict[int, int], dict[int, list[ArchivedUnit]]]:
+        """For each clause hash: on how many archived pages it is printed, and up to `per_hash`
+        of its places (latest pages first). One batched lookup: a literal IN-list of the hashes
+        not asked before (rules share answers), answered by the hash index."""
+        memo = self._cache.setdefault(("clauses", exclude, per_hash), {})  # hash -> (pages, places)
+        missing = sorted(set(hashes) - memo.keys())
+        rows: list[tuple] = []
+        excluded = self._excluded(exclude, alias="c") if missing else ""
+        for chunk in _chunks(missing):  # an audit of many pages: a few statements, not thousands
+            rows += self.con.execute(f"""
+                WITH hits AS (
+                    SELECT c.hash, c.doc_id, c.ordinal, c.sentence, c.paragraph, c.article, c.start, c."end"
+                    FROM clauses c WHERE c.hash IN ({_ints(chunk)}) {excluded}),
+                counted AS (
+                    SELECT *, count(DISTINCT doc_id) OVER (PARTITION BY hash) AS documents,
+                           row_number() OVER (PARTITION BY hash ORDER BY doc_id DESC, ordinal) AS rank
+                    FROM hits)
+                SELECT hash, documents, doc_id, ordinal, sentence, paragraph, article, start, "end"
+                FROM counted WHERE rank <= ? ORDER BY hash, rank""", [per_hash]).fetchall()
+        published = self._published([r[2] for r in rows]) if rows else {}
+        for h in missing:
+            memo[h] = (0, [])
+        for h, n, doc_id, ordinal, sentence, paragraph, article, start, end in rows:
+            memo[h] = (n, memo[h][1] + [ArchivedUnit(doc_id, ordinal, sentence, paragraph, article, start, end, h,
+                                                     published.get(doc_id))])
+        found = {h: memo[h] for h in set(hashes) if memo[h][0]}
+        return {h: n for h, (n, _) in found.items()}, {h: places for h, (_, places) in found.items()}
+
+    def clauses_of(self, doc_ids: Iterable[int]) -> dict[int, list[ArchivedUnit]]:
+        """Every stored clause of the given pages, in page order (to follow a run of copied
+        clauses beyond its seed)."""
+        ids = sorted(set(doc_ids))
+        out: dict[int, list[ArchivedUnit]] = {i: [] for i in ids}
+        if not ids:
+            return out
+        # doc ids grow with ingest, so row groups hold narrow id ranges: a literal list prunes them
+        rows = self.con.execute(f"""
+            SELECT doc_id, ordinal, sentence, paragraph, article, start, "end", hash FROM clauses
+            WHERE doc_id IN ({_ints(ids)}) ORDER BY doc_id, ordinal""").fetchall()
+        for r in rows:
+            out[r[0]].append(ArchivedUnit(*r))
+        return out
+
+    def sentence_candidates(self, band_keys: "pd.DataFrame", exclude: Exclusion = Exclusion(),
+                            max_bucket: int = 50) -> "pd.DataFrame":
+        """Archived sentences sharing an LSH band with a query sentence: columns query, doc_id,
+        sentence, bands (how many bands agree), start, end. `band_keys` has columns query and
+        band_key. Buckets holding more than `max_bucket` archived sentences are stock text and
+        skipped, as in the in-audit near-duplicate rule. The band keys are not indexed (no rule
+        reads them during an audit yet), so this scans them: seconds at 10^5 pages."""
+        self.con.register("_bands", band_keys)
+        excluded = self._excluded(exclude, alias="b")
+        frame = self.con.execute(f"""
+            WITH hits AS (
+                SELECT q.query, b.doc_id, b.sentence, b.band_key,
+                       count(*) OVER (PARTITION BY b.band_key) AS bucket
+                FROM bands b JOIN _bands q ON b.band_key = q.band_key WHERE true {excluded}),
+            pairs AS (
+                SELECT query, doc_id, sentence, count(*) AS bands FROM hits WHERE bucket <= ?
+                GROUP BY query, doc_id, sentence)
+            SELECT p.query, p.doc_id, p.sentence, p.bands, s.start, s."end"
+            FROM pairs p JOIN sentences s ON s.doc_id = p.doc_id AND s.ordinal = p.sentence
+            ORDER BY p.query, p.bands DESC, p.doc_id DESC""", [max_bucket]).fetchdf()
+        self.con.unregister("_bands")
+        return frame
+
+    def documents_info(self, doc_ids: Iterable[int]) -> dict[int, ArchivedDocument]:
+        """Path, publication year, text and articles of the given pages (index scans)."""
+        ids = sorted(set(doc_ids))
+        if not ids:
+            return {}
+        docs = self.con.execute("SELECT doc_id, path, publication_year, text FROM documents "
+                                f"WHERE doc_id IN ({_ints(ids)})").fetchall()
+        arts = self.con.execute(f"SELECT doc_id, article, entity, year FROM articles WHERE doc_id IN ({_ints(ids)})"
+                                ).fetchall()
+        by_doc: dict[int, dict[int, tuple]] = {}
+        for doc_id, article, entity, year in arts:
+            by_doc.setdefault(doc_id, {})[article] = (entity, year)
+        return {d: ArchivedDocument(d, path, year, text or "", by_doc.get(d, {})) for d, path, year, text in docs}
+
+    def _published(self, doc_ids) -> dict[int, int | None]:
+        """Publication year of each page (a second small query: joining documents into the lookup
+        would turn the index scan back into a scan)."""
+        ids = sorted({int(i) for i in doc_ids})
+        if not ids:
+            return {}
+        rows = self.con.execute(f"SELECT doc_id, publication_year FROM documents WHERE doc_id IN ({_ints(ids)})"
+                                ).fetchall()
+        return dict(rows)
+
+    def _excluded(self, exclude: Exclusion, alias: str = "m") -> str:
+        """A WHERE fragment leaving out the audit's own pages (ids looked up once per exclusion)."""
+        memo = ("excluded", exclude)
+        if memo not in self._cache:
+            ids = []
+            if exclude.sha256 or exclude.abspaths:
+                ids = [r[0] for r in self.con.execute(
+                    "SELECT doc_id FROM documents WHERE list_contains(?, sha256) OR list_contains(?, abspath)",
+                    [sorted(exclude.sha256), sorted(exclude.abspaths)]).fetchall()]
+            self._cache[memo] = ids
+        ids = self._cache[memo]
+        return f"AND {alias}.doc_id NOT IN ({', '.join(str(int(i)) for i in ids)})" if ids else ""
+
+    # ------------------------------------------------------------ export
+
+    def export_parquet(self, directory: str | os.PathLike, *, overwrite: bool = False) -> dict[str, int]:
+        """Every table as Parquet under directory/<table>/pub_year=YYYY/ (Hive layout, readable by
+        Spark, pyarrow and pandas as is). Partitions are the page's publication year (0: unknown);
+        the rows inside keep every column of the store unchanged. Written beside the target and
+        renamed into place, so a failed export leaves no half-written folder."""
+        import shutil
+        import tempfile
+
+        import pyarrow as pa
+        import pyarrow.dataset as ds
+
+        target = Path(directory)
+        if target.exists() and (not target.is_dir() or any(target.iterdir())) and not overwrite:
+            raise HistoryError("exists and is not empty (use --force to replace it)", path=str(target))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        counts = {}
+        try:
+            for table in TABLES:
+                query = (f"SELECT t.*, coalesce(d.publication_year, 0)::INTEGER AS pub_year FROM {table} t "
+                         f"JOIN documents d USING (doc_id) ORDER BY ALL" if table != "documents" else
+                         "SELECT *, coalesce(publication_year, 0)::INTEGER AS pub_year FROM documents ORDER BY doc_id")
+                reader = self.con.sql(query).to_arrow_reader(100_000)
+                counts[table] = 0
+                batches = _counting(reader, counts, table)
+                ds.write_dataset(batches, staging / table, schema=reader.schema, format="parquet",
+                                 partitioning=ds.partitioning(pa.schema([("pub_year", pa.int32())]), flavor="hive"),
+                                 existing_data_behavior="overwrite_or_ignore",
+                                 basename_template="part-{i}.parquet")
+                (staging / table).mkdir(exist_ok=True)  # an empty table is an empty folder
+            if target.exists():
+                shutil.rmtree(target)
+            staging.rename(target)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return counts
+
+
+def _counting(reader, counts: dict[str, int], table: str):
+    for batch in reader:
+        counts[table] += batch.num_rows
+        yield batch
+
+
+# ---------------------------------------------------------------- helpers
+
+def _connect(path: Path, read_only: bool, wait: float) -> "duckdb.DuckDBPyConnection":
+    """Open the file, waiting up to `wait` seconds while another process holds its lock."""
+    import duckdb
+
+    deadline = time.monotonic() + max(wait, 0.0)
+    delay = 0.05
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            # An index scan stays one even when a clause is on many pages (boilerplate): the default
+            # cut-over (2048 rows or 0.1%) would fall back to scanning the whole table.
+            con.execute("SET index_scan_max_count = 500000")
+            return con
+        except duckdb.IOException as exc:
+            text = str(exc)
+            if not _LOCK.search(text):
+                raise HistoryError(_explain(text), path=str(path)) from None
+            if time.monotonic() >= deadline:
+                pid = _PID.search(text)
+                holder = f"process {pid.group(1)}" if pid else "another process"
+                raise HistoryBusyError(f"the history is locked by {holder} (one writer at a time); waited "
+                                       f"{wait:g} s (--wait): retry when it is done", path=str(path)) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+        except duckdb.Error as exc:
+            raise HistoryError(_explain(str(exc)), path=str(path)) from None
+
+
+def _explain(message: str) -> str:
+    first = message.strip().splitlines()[0] if message.strip() else "cannot open"
+    if "not a valid DuckDB" in message or "database file" in message and "valid" in message:
+        return "not a history store (not a DuckDB database file)"
+    if "different configuration" in message:
+        return "already open in this process with other settings (read-only and writable at once)"
+    return f"cannot open the history store: {first}"
+
+
+def _check_version(path: Path, version: int) -> None:
+    if version < 0:
+        raise HistoryError("a DuckDB file, but not an auditor history store (no meta table)", path=str(path))
+    if version > SCHEMA_VERSION:
+        raise HistoryError(f"made by a newer auditor (schema version {version}; this release reads up to "
+                           f"{SCHEMA_VERSION}): upgrade auditor", path=str(path))
+
+
+# DuckDB 2 refuses new work on a connection while a result is unread: every query here is read
+# to the end (fetchall / fetchdf), never with fetchone.
+
+
+def _rollback(con) -> None:
+    try:
+        con.rollback()
+    except Exception:  # noqa: BLE001 - no open transaction, or the connection died with the error
+        pass
+
+
+def _append(con, table: str, frame: "pd.DataFrame") -> None:
+    """Append a whole frame by column name: one statement, not a row at a time."""
+    name = f"_in_{table}"
+    con.register(name, frame)
+    try:
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {name}")
+    finally:
+        con.unregister(name)
+
+
+def _renumber(frame: "pd.DataFrame", new_id) -> "pd.DataFrame":
+    ids = frame["doc_id"].to_numpy(dtype="int64")
+    mapped = new_id[ids] if len(ids) else ids
+    keep = mapped >= 0
+    out = frame.loc[keep].copy()
+    out["doc_id"] = mapped[keep]
+    return out
+
+
+def _chunks(values: Sequence, size: int = 5000) -> Iterable[Sequence]:
+    """Literal IN-lists of a bounded length."""
+    return (values[i:i + size] for i in range(0, len(values), size))
+
+
+def _ints(values: Iterable[int]) -> str:
+    """A literal SQL list of integers (ints only: nothing to escape)."""
+    return ", ".join(str(int(v)) for v in values)
+
+
+def _strings(values: Iterable[str]) -> str:
+    """A literal SQL list of strings, quotes doubled."""
+    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
+
+
+def _figure(row: dict, published: dict[int, int | None]) -> tuple[Metric, ArchivedFigure]:
+    values = {f: _none(row.get(f)) for f in TABLE_FIELDS}
+    for f in ("start", "end", "line", "norm_start", "norm_end"):
+        values[f] = int(values[f] or 0)
+    for f in ("year", "article"):
+        values[f] = None if values[f] is None else int(values[f])
+    values["placeholder"] = bool(values["placeholder"])
+    metric = Metric(**values)
+    year = published.get(int(row["doc_id"]))
+    figure = ArchivedFigure(metric.document, metric.start, metric.end, metric.text, metric.year, metric.entity,
+                            None if year is None else int(year), int(row["doc_id"]))
+    return metric, figure
+
+
+def _none(value: Any) -> Any:
+    """pandas' missing values (NaN, NA, NaT) as None."""
+    try:
+        import pandas as pd
+
+        return None if pd.isna(value) else value
+    except (TypeError, ValueError):
+        return value
