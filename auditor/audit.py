@@ -31,11 +31,18 @@ class AuditResult:
         return [f for f in self.findings if f.suppressed is None and SEVERITY_RANK[f.severity] >= threshold]
 
 
-def analyse_paths(paths: Iterable[str], config: Config) -> list[AnalysedDocument]:
+def analyse_paths(paths: Iterable[str], config: Config, *, jobs: int | None = None) -> list[AnalysedDocument]:
+    """Every document through the pipeline, in path order: in `jobs` (default config.jobs, else one
+    per core) worker processes, with results identical to one process (auditor/engines/local.py)."""
+    from .engines.local import analyse_files
+
+    paths = list(paths)
     files = list(iter_document_paths(paths, exclude=config.exclude))
     if not files:
-        raise UsageError("no documents found (supported: .txt .md .docx .pdf .html)")
-    return [analyse_path(f, year=config.year, max_bytes=config.max_bytes) for f in files]
+        raise UsageError("no documents found (supported: .txt .md .docx .pdf .html)",
+                         path=paths[0] if len(paths) == 1 else None)
+    return analyse_files(files, year=config.year, max_bytes=config.max_bytes,
+                         jobs=jobs if jobs is not None else config.jobs)
 
 
 def load_selected_rules(config: Config) -> tuple[RuleSet, list[Rule]]:
@@ -43,11 +50,52 @@ def load_selected_rules(config: Config) -> tuple[RuleSet, list[Rule]]:
     return rule_set, select_rules(rule_set.rules, config.select, config.ignore)
 
 
-def run_audit(paths: Sequence[str], config: Config, *, history=None) -> AuditResult:
+def _open_history(config: Config, history):
+    """(store, opened here). `history` is an open store, False for none (--no-history), or None:
+    the configured store (default .auditor/history.duckdb), opened read-only when the file exists.
+    No file means no history, never an error."""
+    if history is False:
+        return None, False
+    if history is not None:
+        return history, False
+    from .history import open_for_audit
+
+    store = open_for_audit(config)
+    return store, store is not None
+
+
+def run_audit(paths: Sequence[str], config: Config, *, history=None, baseline: str | None = None) -> AuditResult:
     started = time.perf_counter()
     rule_set, rules = load_selected_rules(config)  # rule errors surface before any document is read
+    baselined = _load_baseline(baseline)
     documents = analyse_paths(paths, config)
-    ctx = AuditContext(documents, lang=config.lang, regex_timeout=config.regex_timeout, history=history)
-    findings = run_rules(rules, ctx)
+    store, opened = _open_history(config, history)
+    try:
+        ctx = AuditContext(documents, lang=config.lang, regex_timeout=config.regex_timeout, history=store)
+        findings = apply_suppressions(documents, run_rules(rules, ctx), baselined)
+    finally:
+        if opened:
+            store.close()  # release the file's shared lock: a writer may be waiting
     return AuditResult(tuple(documents), tuple(findings), rule_set, tuple(rules),
                        time.perf_counter() - started, config.lang)
+
+
+def _load_baseline(path: str | None) -> dict | None:
+    if path is None:
+        return None
+    from .baseline import load_baseline
+
+    return load_baseline(path)
+
+
+def apply_suppressions(documents: Sequence, findings: Sequence[Finding], baseline: dict | None = None) -> list[Finding]:
+    """Inline `<!-- auditor: ignore … -->` comments (md/txt), then the baseline's fingerprints: the
+    findings stay, marked `suppressed` with the reason (see auditor/suppress.py, auditor/baseline.py)."""
+    from .suppress import apply_inline
+
+    out = apply_inline(documents, findings)
+    if baseline:
+        from .baseline import apply_baseline
+
+        out = apply_baseline(out, baseline)
+    return out

@@ -26,6 +26,8 @@ class Config:
     max_bytes: int = 64 * 1024 * 1024
     history: str | None = None
     exclude: tuple[str, ...] = ("README*", "CHANGELOG*", "LICENSE*", "CONTRIBUTING*")  # when walking folders
+    jobs: int | None = None  # worker processes of the local engine; None: one per core
+    engine: str = "local"  # local | spark
     source: str | None = None  # the file these came from
     extra: dict = field(default_factory=dict)
 
@@ -56,10 +58,39 @@ def load_config(path: Path | None = None) -> Config:
         raise UsageError(f"invalid TOML: {exc}", path=str(file)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read config: {exc}", path=str(file)) from None
-    table = data.get("tool", {}).get("auditor", {}) if file.name == "pyproject.toml" else data
-    if file.name != "pyproject.toml" and "tool" in table and "auditor" in table.get("tool", {}):
-        table = table["tool"]["auditor"]
+    tool = data.get("tool", {})
+    if file.name == "pyproject.toml":
+        table = tool.get("auditor", {}) if isinstance(tool, dict) else {}
+    else:
+        table = data
+        if isinstance(tool, dict) and "auditor" in tool:
+            table = tool["auditor"]
+    if not isinstance(table, dict):
+        raise UsageError("[tool.auditor] must be a table of settings", path=str(file))
     return _from_table(table, str(file))
+
+
+MAX_REGEX_TIMEOUT = 1e6  # seconds; the regex module's clock overflows far above this
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_types(values: dict, source: str) -> None:
+    """A value of the wrong type or range is one clear line now, never a traceback later."""
+    if "max_bytes" in values and not (_whole(values["max_bytes"]) and values["max_bytes"] >= 1):
+        raise UsageError("'max-bytes' must be a whole number of bytes, 1 or more", path=source)
+    timeout = values.get("regex_timeout", 2.0)
+    if not (isinstance(timeout, (int, float)) and not isinstance(timeout, bool)
+            and 0.01 <= timeout <= MAX_REGEX_TIMEOUT):
+        raise UsageError(f"'regex-timeout' must be a number of seconds from 0.01 to {MAX_REGEX_TIMEOUT:g}", path=source)
+    if "year" in values and not (_whole(values["year"]) and 1900 <= values["year"] <= 2100):
+        raise UsageError("'year' must be a year from 1900 to 2100", path=source)
+    if "no_default_rules" in values and not isinstance(values["no_default_rules"], bool):
+        raise UsageError("'no-default-rules' must be true or false", path=source)
+    if "history" in values and not isinstance(values["history"], str):
+        raise UsageError("'history' must be a path (a string)", path=source)
 
 
 def _from_table(table: dict, source: str) -> Config:
@@ -72,13 +103,19 @@ def _from_table(table: dict, source: str) -> Config:
     for name in ("rules", "select", "ignore", "exclude"):
         if name in values:
             v = values[name]
-            values[name] = (v,) if isinstance(v, str) else tuple(v)
-            if not all(isinstance(x, str) for x in values[name]):
+            if not isinstance(v, (str, list)) or not all(isinstance(x, str) for x in ([v] if isinstance(v, str) else v)):
                 raise UsageError(f"'{name}' must be a string or a list of strings", path=source)
+            values[name] = (v,) if isinstance(v, str) else tuple(v)
+    _check_types(values, source)
     if values.get("fail_on", "error") not in _FAIL_ON:
         raise UsageError(f"'fail-on' must be one of {', '.join(_FAIL_ON)}", path=source)
     if values.get("lang", "zh") not in ("zh", "en"):
         raise UsageError("'lang' must be zh or en", path=source)
+    if values.get("engine", "local") not in ("local", "spark"):
+        raise UsageError("'engine' must be local or spark", path=source)
+    if "jobs" in values and (not isinstance(values["jobs"], int) or isinstance(values["jobs"], bool)
+                             or values["jobs"] < 1):
+        raise UsageError("'jobs' must be a whole number, 1 or more", path=source)
     if "rules" in values:  # relative paths are relative to the config file
         base = Path(source).parent
         values["rules"] = tuple(str(base / r) if not Path(r).is_absolute() else r for r in values["rules"])

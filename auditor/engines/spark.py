@@ -1,0 +1,638 @@
+"""The Spark engine (optional extra ``auditor[spark]``): the local engine's plan as Spark jobs, with
+the same findings as the local engine on the same input.
+
+    auditor audit --engine spark [--spark-master URL | --spark-remote sc://...] [--output-dir DIR] PATHS
+
+What runs where:
+
+1. Distributed (``mapInArrow``, one Python call per batch of documents in the executors): read
+   (local files by path; HDFS/S3 URLs and globs through Spark's ``binaryFile`` source), load →
+   normalise → segment → extract, every per-document rule (``local.is_per_document``: placeholder,
+   pattern, doubling, arithmetic, unit except magnitude-slip) over the batch, the corpus-wide rules
+   that need the text (duplicates, magnitude slips) over each document ALONE, and the document's
+   link keys (``local.link_keys``: clause-key hashes, MinHash LSH band keys, (entity, metric)
+   groups). Out comes one row per document: what it was read as, its original text, its metrics
+   (nested), its findings and its keys.
+2. Distributed (Spark SQL): the metrics table exploded from those rows and checked with pandera's
+   PySpark backend (``metrics_schema``); the cross-document candidate search: a group-by on the
+   link keys (how many documents hold each clause key / band key / metric group) and a semi-join
+   back to the documents, which yields the documents that share a key with another document.
+3. Distributed again: only those linked documents are analysed a second time (``mapInArrow``) and
+   sent, pickled, to the driver.
+4. On the driver, with the same rule code as the local engine: the duplicate and magnitude-slip
+   rules over the linked documents (the other documents keep their findings of step 1; why that is
+   exact: ``local.link_keys``), and year-over-year over the metrics of every document
+   (``local.reads_metrics_only``; cheap, but not a Spark job).
+5. Parquet: ``documents/``, ``metrics/`` (written by the executors) and ``findings/`` under
+   ``--output-dir``, staged in a temporary folder and renamed into place at the end. The report
+   (console, JSON, HTML, SARIF …) is rendered from the same Finding objects, with the documents
+   rebuilt from the rows (``local.DocumentView``).
+
+Limits: the driver collects every document's text, metrics and findings (the reports need them)
+and holds the linked documents while their rules run, so the more pages share text (or an
+organisation's figures, for magnitude slips), the more of the corpus-wide work lands on the driver.
+With a history store open, archive copies link every document. Spark Connect (``--spark-remote``)
+needs ``pyspark[connect]`` and was not tried here.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import pickle
+import sys
+import time
+import types
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
+
+from ..errors import AuditorError, InputError, UsageError
+from . import local
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pyspark.sql import DataFrame, SparkSession
+
+    from ..audit import AuditResult
+    from ..config import Config
+
+# pandas 3 makes pyspark warn on import; the engine works on Arrow and does not use pyspark.pandas.
+warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+
+_BATCH_ROWS = 32  # documents per Arrow batch handed to one Python call in an executor
+_PARTITION_BYTES = 2 * local.MB  # input partitions of about this much text (local files)
+
+
+# ---------------------------------------------------------------- the session
+
+def spark_session(master: str | None = None, remote: str | None = None, *, app_name: str = "auditor",
+                  driver_memory: str | None = None) -> "SparkSession":
+    """A SparkSession for the audit: an existing active one, else a new one on `master` (default
+    local[*]) or on Spark Connect at `remote`. In local mode the Python workers run this
+    interpreter and import this copy of auditor."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise UsageError(f"{_missing()}") from None
+    if remote:
+        try:
+            return SparkSession.builder.remote(remote).appName(app_name).getOrCreate()
+        except ImportError as exc:
+            raise UsageError(f"Spark Connect (--spark-remote) needs pyspark[connect]: {exc}") from None
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    master = master or "local[*]"
+    builder = SparkSession.builder.master(master).appName(app_name)
+    builder = builder.config("spark.ui.showConsoleProgress", "false")
+    if master.startswith("local"):
+        package_root = str(Path(__file__).resolve().parents[2])
+        paths = [package_root] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+        os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+        builder = (builder.config("spark.executorEnv.PYTHONPATH", os.environ["PYTHONPATH"])
+                   .config("spark.ui.enabled", "false")
+                   .config("spark.sql.shuffle.partitions", "8"))
+        if driver_memory:
+            builder = builder.config("spark.driver.memory", driver_memory)
+    builder = builder.config("spark.executorEnv.PYTHONWARNINGS", "ignore::FutureWarning")
+    session = builder.getOrCreate()
+    try:
+        session.sparkContext.setLogLevel("ERROR")
+    except Exception:  # pragma: no cover - Spark Connect has no SparkContext
+        pass
+    return session
+
+
+def _missing() -> str:
+    from . import SPARK_MISSING
+
+    return SPARK_MISSING
+
+
+# ---------------------------------------------------------------- inputs
+
+_GLOB = set("*?[{")
+
+
+def _is_remote(path: str) -> bool:
+    return "://" in path or (path.startswith("file:") and not os.path.exists(path))
+
+
+def list_inputs(paths: Sequence[str], config: "Config", spark: "SparkSession") -> list[tuple[int, str, str | None]]:
+    """(doc_id, path as reported, local path to read or None) in audit order. Local files and
+    folders are walked as the local engine walks them (same order, same skips); a URL (hdfs://,
+    s3a://, file:…) or a glob that names no local file is listed by Spark (``binaryFile``), sorted."""
+    from ..documents.load import SUPPORTED_SUFFIXES, iter_document_paths
+
+    out: list[tuple[int, str, str | None]] = []
+    for given in paths:
+        if _is_remote(given) or (not os.path.exists(given) and _GLOB & set(given)):
+            listed = (spark.read.format("binaryFile").option("recursiveFileLookup", "true").load(given)
+                      .select("path").collect())
+            names = sorted(r.path for r in listed)
+            keep = [n for n in names if len(names) == 1 or _walkable(n, given, config.exclude, SUPPORTED_SUFFIXES)]
+            out.extend((len(out) + k, n, None) for k, n in enumerate(keep))
+        else:
+            for f in iter_document_paths([given], exclude=config.exclude):
+                out.append((len(out), f, os.path.abspath(f)))
+    if not out:
+        raise UsageError("no documents found (supported: .txt .md .docx .pdf .html)")
+    return out
+
+
+def _walkable(uri: str, root: str, exclude: Sequence[str], suffixes: Sequence[str]) -> bool:
+    """What the local walk would keep: a supported suffix, no hidden part, no excluded name."""
+    import fnmatch
+
+    name = uri.rstrip("/").rsplit("/", 1)[-1]
+    tail = uri[len(root):] if uri.startswith(root) else uri.split("://", 1)[-1]
+    if any(part.startswith(".") for part in tail.split("/") if part):
+        return False
+    if any(fnmatch.fnmatch(name, g) for g in exclude):
+        return False
+    return os.path.splitext(name)[1].lower() in suffixes
+
+
+def _input_frame(spark: "SparkSession", inputs: list[tuple[int, str, str | None]]) -> "DataFrame":
+    """doc_id, display, local path, content (binary, for files Spark reads) — spread over partitions."""
+    from pyspark.sql import functions as F
+
+    schema = "doc_id long, display string, local string, content binary"
+    local_rows = [(i, d, p, None) for i, d, p in inputs if p is not None]
+    remote = [(i, d) for i, d, p in inputs if p is None]
+    frames = []
+    if local_rows:
+        total = sum(_size(p) for _, _, p, _ in local_rows)
+        parts = max(1, min(len(local_rows), max(8, -(-total // _PARTITION_BYTES))))
+        frames.append(spark.createDataFrame(local_rows, schema).repartition(parts, "doc_id"))
+    if remote:
+        ids = spark.createDataFrame(remote, "doc_id long, display string")
+        content = spark.read.format("binaryFile").load([d for _, d in remote]).select(
+            F.col("path").alias("display"), "content")
+        frames.append(ids.join(content, "display").select("doc_id", "display", F.lit(None).cast("string").alias("local"),
+                                                          "content"))
+    frame = frames[0]
+    for other in frames[1:]:
+        frame = frame.unionByName(other)
+    return frame
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+def document_from_bytes(display: str, data: bytes, max_bytes: int):
+    """A Document from bytes Spark read, with the checks and decoding of ``load_document``."""
+    from hashlib import sha256
+
+    from ..documents import load as L
+
+    if len(data) > max_bytes:
+        raise InputError(f"file is {L._human_size(len(data))}, over the limit of {L._human_size(max_bytes)} "
+                         "(--max-bytes)", path=display)
+    if not data:
+        raise InputError("file is empty", path=display)
+    fmt = L._format_for(display)
+    if fmt == "docx":
+        text, used = L._docx_text(data, display, max_bytes), "docx"
+    elif fmt == "pdf":
+        text, used = L._pdf_text(data, display), "pdf"
+    elif fmt == "html":
+        text, used = L._html_text(data, display, None)
+    else:
+        text, used = L.load_text(data, path=display)
+    return L.Document(path=display, text=text, encoding=used, sha256=sha256(data).hexdigest(), format=fmt,
+                      size=len(data))
+
+
+def _read(row: dict, max_bytes: int):
+    """The Document of an input row, reported under its display path."""
+    from dataclasses import replace
+
+    from ..documents.load import load_document
+
+    if row["local"] is None:
+        return document_from_bytes(row["display"], row["content"], max_bytes)
+    try:
+        return replace(load_document(row["local"], max_bytes=max_bytes), path=row["display"])
+    except AuditorError as exc:
+        raise type(exc)(exc.message, path=row["display"], line=exc.line, column=exc.column) from None
+
+
+# ---------------------------------------------------------------- the executors' work
+
+def _arrow_types():
+    import pyarrow as pa
+
+    schemas = local.arrow_schemas()
+    metric = pa.struct([f for f in schemas["metrics"] if f.name != "doc_id"] + [pa.field("ordinal", pa.int64())])
+    finding = pa.struct(list(schemas["findings"]) + [pa.field("scope", pa.string())])
+    link = pa.struct([("rule", pa.string()), ("how", pa.string()), ("key", pa.string()), ("year", pa.int64()),
+                      ("flag", pa.bool_())])
+    documents = pa.schema(list(schemas["documents"]) + [
+        pa.field("error", pa.string()), pa.field("metrics", pa.list_(metric)),
+        pa.field("findings", pa.list_(finding)), pa.field("links", pa.list_(link))])
+    return documents
+
+
+def _ddl(schema) -> str:
+    """A Spark DDL string for an Arrow schema (the few types used here)."""
+    import pyarrow as pa
+
+    def t(tp) -> str:
+        if pa.types.is_struct(tp):
+            return "struct<" + ", ".join(f"`{f.name}`: {t(f.type)}" for f in tp) + ">"
+        if pa.types.is_list(tp):
+            return f"array<{t(tp.value_type)}>"
+        return {pa.int64(): "bigint", pa.string(): "string", pa.float64(): "double", pa.bool_(): "boolean",
+                pa.binary(): "binary"}[tp]
+
+    return ", ".join(f"`{f.name}` {t(f.type)}" for f in schema)
+
+
+def _error_json(exc: AuditorError, kind: str) -> str:
+    return json.dumps({"kind": kind, "type": type(exc).__name__, "module": type(exc).__module__,
+                       "message": exc.message, "path": exc.path, "line": exc.line, "column": exc.column},
+                      ensure_ascii=False)
+
+
+def _raise_json(text: str) -> None:
+    import importlib
+
+    e = json.loads(text)
+    try:
+        cls = getattr(importlib.import_module(e["module"]), e["type"])
+    except (ImportError, AttributeError):  # pragma: no cover
+        cls = AuditorError
+    raise cls(e["message"], path=e["path"], line=e["line"], column=e["column"])
+
+
+def _analyse_batches(batches: Iterator, *, rules, year, max_bytes, lang, regex_timeout,
+                     with_history) -> Iterator:
+    """mapInArrow: input rows → one output row per document (see the module docstring, step 1)."""
+    import pyarrow as pa
+
+    from ..pipeline import analyse
+
+    schema = _arrow_types()
+    for batch in batches:
+        rows, docs = [], []
+        for r in batch.to_pylist():
+            try:
+                docs.append((r["doc_id"], analyse(_read(r, max_bytes), year=year)))
+            except AuditorError as exc:
+                rows.append(_row(r["doc_id"], None, error=_error_json(exc, "input"), display=r["display"]))
+        try:
+            checked = local.check_documents([d for _, d in docs], rules, lang=lang, regex_timeout=regex_timeout,
+                                            with_history=with_history)
+        except AuditorError as exc:
+            rows.extend(_row(i, d, error=_error_json(exc, "rule")) for i, d in docs)
+        else:
+            rows.extend(_row(i, d, found, solo, links) for (i, d), (found, solo, links) in zip(docs, checked))
+        yield pa.RecordBatch.from_pylist(rows, schema=schema)
+
+
+def _row(doc_id: int, doc, found=(), solo=(), links=(), *, error: str | None = None, display: str = "") -> dict:
+    if doc is None:
+        row = {"doc_id": doc_id, "path": display, "sha256": "", "encoding": "", "format": "", "size": 0,
+               "chars": 0, "text": "", "articles": "{}"}
+    else:
+        row = local.document_record(doc_id, doc)
+    row["error"] = error
+    row["metrics"] = [{**{k: v for k, v in local.metric_record(doc_id, m).items() if k != "doc_id"}, "ordinal": k}
+                      for k, m in enumerate(doc.metrics)] if doc is not None else []
+    row["findings"] = [{**local.finding_record(f), "scope": "document"} for f in found] + \
+                      [{**local.finding_record(f), "scope": "corpus"} for f in solo]
+    row["links"] = [{"rule": r, "how": h, "key": k, "year": y, "flag": bool(fl)} for r, h, k, y, fl in links]
+    return row
+
+
+def _reanalyse_batches(batches: Iterator, *, year) -> Iterator:
+    """mapInArrow: document rows → (doc_id, pickled AnalysedDocument), for the driver's rules."""
+    import pyarrow as pa
+
+    from ..documents.load import Document
+    from ..pipeline import analyse
+
+    schema = pa.schema([("doc_id", pa.int64()), ("blob", pa.binary())])
+    for batch in batches:
+        out = []
+        for r in batch.to_pylist():
+            doc = Document(r["path"], r["text"], r["encoding"], r["sha256"], r["format"], r["size"])
+            out.append({"doc_id": r["doc_id"], "blob": pickle.dumps(analyse(doc, year=year), protocol=5)})
+        yield pa.RecordBatch.from_pylist(out, schema=schema)
+
+
+# ---------------------------------------------------------------- the metrics schema on Spark
+
+def metrics_schema():
+    """The metrics table's contract (auditor/metrics_schema.py, plus the document id) as a pandera
+    DataFrameModel for pandera's PySpark backend. Built with real (not postponed) annotations, which
+    pandera reads when the class is created."""
+    _pandera_pyspark_importable()
+    import pandera.pyspark as pa
+    import pyspark.sql.types as T
+    from pyspark.sql import functions as F
+
+    from ..metrics import KINDS
+
+    long, double, text, boolean = T.LongType(), T.DoubleType(), T.StringType(), T.BooleanType()
+    columns = {
+        "doc_id": (long, {"ge": 0}), "document": (text, {}), "start": (long, {"ge": 0}), "end": (long, {"ge": 0}),
+        "text": (text, {"str_length": {"min_value": 1}}), "value": (double, {"nullable": True}),
+        "unit": (text, {"nullable": True}), "surface_unit": (text, {"nullable": True}),
+        "approx": (text, {"nullable": True}), "kind": (text, {"isin": list(KINDS)}),
+        "dimension": (text, {"nullable": True}), "entity": (text, {"nullable": True}),
+        "year": (long, {"nullable": True, "ge": 1900, "le": 2100}), "label": (text, {"nullable": True}),
+        "metric": (text, {"nullable": True}), "placeholder": (boolean, {}),
+        "range_low": (double, {"nullable": True}), "range_high": (double, {"nullable": True}),
+        "article": (long, {"nullable": True, "ge": 0}), "line": (long, {"ge": 1}),
+        "norm_start": (long, {"ge": 0}), "norm_end": (long, {"ge": 0}),
+    }
+
+    def span_is_ordered(cls, df) -> bool:
+        return df.filter(F.col("end") <= F.col("start")).limit(1).count() == 0
+
+    def placeholder_has_no_value(cls, df) -> bool:
+        """An unfilled placeholder (X万元) must not carry a made-up value."""
+        return df.filter(F.col("placeholder") & F.col("value").isNotNull()).limit(1).count() == 0
+
+    class Config:
+        strict = True
+
+    namespace: dict[str, Any] = {name: pa.Field(**kwargs) for name, (_, kwargs) in columns.items()}
+    namespace.update({
+        "__annotations__": {name: dtype for name, (dtype, _) in columns.items()}, "__module__": __name__,
+        "span_is_ordered": pa.dataframe_check(span_is_ordered),
+        "placeholder_has_no_value": pa.dataframe_check(placeholder_has_no_value), "Config": Config,
+    })
+    return type("MetricsSparkTable", (pa.DataFrameModel,), namespace)
+
+
+def check_metrics(metrics: "DataFrame") -> None:
+    """Validate the metrics frame with pandera's PySpark backend; a failure is one AuditorError line."""
+    checked = metrics_schema().validate(check_obj=metrics)
+    errors = checked.pandera.errors
+    if errors:
+        problems = []
+        for kinds in dict(errors).values():
+            for items in dict(kinds).values():
+                problems.extend(f"{e.get('column')}: {e.get('check')}" for e in items)
+        raise AuditorError(f"the metrics table does not fit its schema (pandera): {'; '.join(problems[:5])}")
+
+
+def _pandera_pyspark_importable() -> None:
+    """pandera's PySpark backend imports ``pyspark.pandas`` for type names only; under pandas 3,
+    pyspark.pandas does not import (pyspark 4.x). Then a placeholder module stands in for it, so
+    the pyspark.sql backend works; the engine itself never uses pyspark.pandas."""
+    try:
+        import pyspark.pandas  # noqa: F401
+        return
+    except ImportError:
+        pass
+    if getattr(sys.modules.get("pyspark.pandas"), "__auditor_placeholder__", False):
+        return
+    stub = types.ModuleType("pyspark.pandas")
+    stub.__auditor_placeholder__ = True
+    stub.__path__ = []
+    for name in ("DataFrame", "Series", "Index", "MultiIndex"):
+        setattr(stub, name, type(name, (), {"__module__": "pyspark.pandas"}))
+    extensions = types.ModuleType("pyspark.pandas.extensions")
+    for name in ("register_dataframe_accessor", "register_series_accessor", "register_index_accessor"):
+        setattr(extensions, name, lambda _name: (lambda cls: cls))
+    stub.extensions = extensions
+    sys.modules["pyspark.pandas"] = stub
+    sys.modules["pyspark.pandas.extensions"] = extensions
+    typing_module = sys.modules.get("pandera.typing.pyspark")
+    if typing_module is not None and not hasattr(typing_module, "DataFrame"):
+        import importlib
+
+        importlib.reload(typing_module)  # imported earlier (by pandera.pandas) without the names
+
+
+# ---------------------------------------------------------------- the audit
+
+def run_spark_audit(paths: Sequence[str], config: "Config", *, master: str | None = None, remote: str | None = None,
+                    output_dir: str | os.PathLike | None = None, spark: "SparkSession | None" = None, history=None,
+                    baseline: str | None = None, stats: dict | None = None) -> "AuditResult":
+    """``run_audit`` on Spark (see the module docstring). `history` as in run_audit: None opens the
+    configured store when its file exists, False means none. `stats` (a dict) receives counts and
+    stage times."""
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    from ..audit import AuditResult, apply_suppressions, load_selected_rules
+    from ..rules.context import AuditContext
+    from ..rules.engine import run_rules
+
+    started = time.perf_counter()
+    times: dict[str, float] = {}
+    rule_set, rules = load_selected_rules(config)
+    view_rules, corpus_rules = local.split_corpus_rules(local.split_rules(rules)[1])
+    baselined = _baseline(baseline)
+    own_session = spark is None and remote is None and _active_session() is None
+    spark = spark or spark_session(master, remote)
+    store, opened = _history(config, history)
+    try:
+        inputs = list_inputs(paths, config, spark)
+        spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(_BATCH_ROWS))
+        analyse = functools.partial(_analyse_batches, rules=list(rules), year=config.year, max_bytes=config.max_bytes,
+                                    lang=config.lang, regex_timeout=config.regex_timeout,
+                                    with_history=store is not None)
+        docs = _input_frame(spark, inputs).mapInArrow(analyse, _ddl(_arrow_types())).persist(
+            StorageLevel.MEMORY_AND_DISK)
+        metrics = None
+        try:
+            mark = time.perf_counter()
+            _raise_first_error(docs)
+            times["analyse_s"] = time.perf_counter() - mark
+
+            mark = time.perf_counter()
+            metrics = (docs.select("doc_id", F.explode("metrics").alias("m")).select("doc_id", "m.*")
+                       .drop("ordinal").persist(StorageLevel.MEMORY_AND_DISK))
+            check_metrics(metrics)
+            times["schema_s"] = time.perf_counter() - mark
+
+            mark = time.perf_counter()
+            linked = _linked(spark, docs)
+            times["link_s"] = time.perf_counter() - mark
+
+            mark = time.perf_counter()
+            corpus = []
+            if linked and corpus_rules:
+                analysed = _analysed(spark, docs, linked, config.year)
+                ctx = AuditContext(analysed, lang=config.lang, regex_timeout=config.regex_timeout, history=store)
+                corpus = run_rules(corpus_rules, ctx)
+            times["corpus_rules_s"] = time.perf_counter() - mark
+
+            mark = time.perf_counter()
+            views, executor_findings = _collect(spark, docs, linked)
+            ctx = AuditContext(views, lang=config.lang, regex_timeout=config.regex_timeout, history=store)
+            corpus += run_rules(view_rules, ctx)  # year-over-year: metrics of every document, on the driver
+            findings = local.merge_findings(executor_findings, corpus)
+            findings = apply_suppressions(views, findings, baselined)
+            times["collect_s"] = time.perf_counter() - mark
+
+            if output_dir is not None:
+                mark = time.perf_counter()
+                _write(spark, docs, metrics, findings, output_dir)
+                times["write_s"] = time.perf_counter() - mark
+        finally:
+            docs.unpersist()
+            if metrics is not None:
+                metrics.unpersist()
+    finally:
+        if opened:
+            store.close()
+        if own_session:
+            spark.stop()
+    if stats is not None:
+        stats.update({"documents": len(inputs), "linked": len(linked), **{k: round(v, 3) for k, v in times.items()}})
+    return AuditResult(tuple(views), tuple(findings), rule_set, tuple(rules), time.perf_counter() - started,
+                       config.lang)
+
+
+def _active_session():
+    from pyspark.sql import SparkSession
+
+    return SparkSession.getActiveSession()
+
+
+def _baseline(path: str | None):
+    if path is None:
+        return None
+    from ..baseline import load_baseline
+
+    return load_baseline(path)
+
+
+def _history(config: "Config", history) -> tuple[Any, bool]:
+    """(store, opened here), as run_audit decides it."""
+    if history is False:
+        return None, False
+    if history is not None:
+        return history, False
+    try:
+        from ..history import open_for_audit
+    except ImportError:  # pragma: no cover - no history module
+        return None, False
+    store = open_for_audit(config)
+    return store, store is not None
+
+
+def _raise_first_error(docs: "DataFrame") -> None:
+    """As in one process: the first unreadable file (in audit order), else a rule that failed."""
+    from pyspark.sql import functions as F
+
+    errors = docs.where(F.col("error").isNotNull()).select("doc_id", "error").orderBy("doc_id").collect()
+    if not errors:
+        return
+    inputs = [r.error for r in errors if json.loads(r.error)["kind"] == "input"]
+    _raise_json(inputs[0] if inputs else errors[0].error)
+
+
+def _linked(spark: "SparkSession", docs: "DataFrame") -> list[int]:
+    """Documents sharing a key with another document for some corpus-wide rule (see
+    ``local.link_keys``): a group-by on the keys and a semi-join back to the documents."""
+    from pyspark.sql import functions as F
+
+    links = docs.select("doc_id", F.explode("links").alias("l")).select("doc_id", "l.*")
+    groups = links.groupBy("rule", "key").agg(
+        F.countDistinct("doc_id").alias("documents"), F.max(F.col("flag").cast("int")).alias("flagged"),
+        F.countDistinct("year").alias("years"), F.first("how").alias("how"))
+    shared = groups.where((F.col("documents") >= 2) & (
+        ((F.col("how") == "any") & (F.col("flagged") == 1)) | ((F.col("how") == "years") & (F.col("years") >= 2))))
+    rows = links.join(shared.select("rule", "key"), ["rule", "key"], "left_semi").select("doc_id").distinct()
+    return sorted(r.doc_id for r in rows.collect())
+
+
+def _analysed(spark: "SparkSession", docs: "DataFrame", linked: list[int], year: int | None) -> list:
+    """The linked documents analysed again in the executors, unpickled on the driver, in order."""
+    from pyspark.sql import functions as F
+
+    ids = spark.createDataFrame([(i,) for i in linked], "doc_id long")
+    rows = (docs.join(F.broadcast(ids), "doc_id")
+            .select("doc_id", "path", "text", "encoding", "sha256", "format", "size")
+            .mapInArrow(functools.partial(_reanalyse_batches, year=year), "doc_id bigint, blob binary"))
+    table = _to_arrow(rows)
+    pairs = sorted(zip(table.column("doc_id").to_pylist(), table.column("blob").to_pylist()))
+    return [pickle.loads(blob) for _, blob in pairs]
+
+
+def _collect(spark: "SparkSession", docs: "DataFrame", linked: list[int]) -> tuple[list, list]:
+    """The documents as views (text, metrics, articles) and the executors' findings that stand:
+    every per-document finding, and corpus-wide findings of documents that are not linked."""
+    from pyspark.sql import functions as F
+
+    from ..metrics import Metric  # noqa: F401
+
+    table = _to_arrow(docs.select(*local.DOCUMENT_COLUMNS, "metrics").orderBy("doc_id"))
+    views = []
+    for row in table.to_pylist():
+        metrics = [local.metric_from_record(m) for m in sorted(row["metrics"], key=lambda m: m["ordinal"])]
+        views.append(local.view_from_records(row, metrics))
+    found = docs.select("doc_id", F.explode("findings").alias("f")).select("doc_id", "f.*")
+    if linked:
+        ids = spark.createDataFrame([(i,) for i in linked], "doc_id long")
+        corpus_kept = found.where(F.col("scope") == "corpus").join(F.broadcast(ids), "doc_id", "left_anti")
+        found = found.where(F.col("scope") == "document").unionByName(corpus_kept)
+    rows = _to_arrow(found.select(*local.FINDING_COLUMNS)).to_pylist()
+    return views, [local.finding_from_record(r) for r in rows]
+
+
+def _to_arrow(frame: "DataFrame"):
+    if hasattr(frame, "toArrow"):
+        return frame.toArrow()
+    import pyarrow as pa  # pragma: no cover - pyspark < 4
+
+    return pa.Table.from_pandas(frame.toPandas())  # pragma: no cover
+
+
+def _write(spark: "SparkSession", docs: "DataFrame", metrics: "DataFrame", findings: list,
+           output_dir: str | os.PathLike) -> None:
+    """documents/, metrics/, findings/ as Parquet, all or nothing (a temporary folder renamed into
+    place; on HDFS/S3 through Hadoop's FileSystem rename)."""
+    target = str(output_dir)
+    schemas = local.arrow_schemas()
+    finding_frame = spark.createDataFrame([local.finding_record(f) for f in findings] or [],
+                                          _ddl(schemas["findings"]))
+
+    def write_all(base: str) -> None:
+        docs.select(*local.DOCUMENT_COLUMNS).orderBy("doc_id").write.parquet(f"{base}/documents")
+        metrics.write.parquet(f"{base}/metrics")
+        finding_frame.coalesce(1).write.parquet(f"{base}/findings")
+
+    if "://" not in target:
+        with local.staged_folder(target) as tmp:
+            write_all(tmp.resolve().as_uri())
+        return
+    _write_remote(spark, target, write_all)  # pragma: no cover - needs a cluster file system
+
+
+def _write_remote(spark: "SparkSession", target: str, write_all) -> None:  # pragma: no cover
+    import uuid
+
+    tmp = f"{target.rstrip('/')}.{uuid.uuid4().hex[:8]}.part"
+    try:
+        jvm = spark._jvm  # classic Spark only
+        hadoop = spark._jsc.hadoopConfiguration()
+    except Exception:
+        write_all(target)  # Spark Connect: no rename from here; Spark's own commit protocol per table
+        return
+    fs_path = jvm.org.apache.hadoop.fs.Path
+    fs = fs_path(target).getFileSystem(hadoop)
+    try:
+        write_all(tmp)
+        if fs.exists(fs_path(target)):
+            fs.delete(fs_path(target), True)
+        if not fs.rename(fs_path(tmp), fs_path(target)):
+            raise AuditorError(f"cannot move the finished tables into place at {target}")
+    except BaseException:
+        fs.delete(fs_path(tmp), True)
+        raise

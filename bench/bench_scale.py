@@ -1,0 +1,390 @@
+"""Scale: end-to-end audit throughput against the regex scan floor, at 1 and N processes, with Spark.
+
+    python bench/bench_scale.py [--sizes 20,200] [--jobs N] [--no-spark] [--json bench/results/scale.json]
+
+For each size (MB) it builds a corpus under bench/corpus/ (reused when already built) by mutating
+the fixtures: every page gets its own one-to-one table for the Han characters that are not figures,
+units, dates or the names of organisations and metrics (so no two pages share text, while figures,
+labels, articles and years still parse), its numbers nudged; then whole sentences of one page are
+copied into another (one copy per page pair, recorded in the corpus manifest). It then measures,
+every run in a fresh process:
+
+  floor        read every file and run one `regex` pass for figures (one process);
+  one process  the audit in this process: analysis, per-document rules, corpus-wide rules, JSON report;
+  pool N       what `auditor audit --jobs N` runs: analysis in N workers, every rule in the parent;
+  workers N    analysis and the per-document rules in N workers, corpus-wide rules in the parent
+               (auditor.engines.local.audit_documents);
+  split N      the Spark engine's plan in plain Python (auditor.engines.local.audit_split):
+               compact per-document outputs, only linked pages analysed again;
+  spark N      `--engine spark` in local mode on N cores (when pyspark is installed).
+
+and reports MB/s, documents/s, the stage split, peak memory (parent and largest worker), the ratio
+to the floor per core, and duplicate-detection recall and false pairs on the injected copies. Writes
+the JSON result (default bench/results/scale-<time>.json) and prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import regex
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+FLOOR = regex.compile(r"[0-9０-９.,，]+(?:[万亿千])?(?:元|人次|人|名|家|个|户|场|次|件|项|台|张|份|%|万元|亿元)")
+DIGIT = regex.compile(r"[0-9]+")
+YEAR = regex.compile(r"(?:19|20)[0-9]{2}")
+MB = 1024 * 1024
+CORPUS_VERSION = 4
+
+
+# ---------------------------------------------------------------- the corpus
+
+def _han(text: str) -> set[str]:
+    return set(regex.findall(r"\p{Han}", text))
+
+
+def kept_characters() -> set[str]:
+    """Characters a mutation never touches: numerals, units, dates, names of organisations and the
+    metrics' names and synonyms (so pages still parse into articles, entities and metrics)."""
+    import yaml
+
+    keep = set("零一二两三四五六七八九十百千万亿年月日余多近约共计其中每人均占元个名家项场户期件次")
+    keep |= _han((ROOT / "rules" / "entities.yaml").read_text(encoding="utf-8"))
+    for m in yaml.safe_load((ROOT / "rules" / "metrics.yaml").read_text(encoding="utf-8"))["metrics"]:
+        keep |= _han(" ".join(m.get("synonyms", [])) + m["name"])
+    return keep
+
+
+def build_corpus(folder: Path, megabytes: float, seed: int = 7) -> dict:
+    """The corpus and its manifest (documents, injected copies); reused when already built."""
+    manifest_path = folder / "manifest.json"
+    if manifest_path.exists():
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if manifest.get("version") == CORPUS_VERSION and manifest.get("mb") == megabytes and manifest.get("seed") == seed:
+            return manifest
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
+    (folder / "pages").mkdir(parents=True)
+    rng = random.Random(seed)
+    pages = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "fixtures").glob("*.txt"))]
+    keep = kept_characters()
+    pool = sorted(set().union(*(_han(p) for p in pages)) - keep)
+    texts, size = [], 0
+    while size < megabytes * MB:
+        page = pages[len(texts) % len(pages)]
+        shuffled = pool[:]
+        rng.shuffle(shuffled)
+        table = str.maketrans(dict(zip(pool, shuffled)))
+
+        def nudge(m: regex.Match) -> str:
+            if len(m.group()) == 4 and YEAR.fullmatch(m.group()):
+                return m.group()  # years stay: articles keep their year
+            return str(max(1, int(m.group()) + rng.randint(-3, 3)))
+
+        text = DIGIT.sub(nudge, page).translate(table)
+        texts.append(text)
+        size += len(text.encode("utf-8"))
+    copies = _inject(texts, rng)
+    names = [f"pages/{i:06d}.txt" for i in range(len(texts))]
+    for name, text in zip(names, texts):
+        (folder / name).write_text(text, encoding="utf-8")
+    manifest = {"version": CORPUS_VERSION, "mb": megabytes, "seed": seed, "documents": len(texts),
+                "bytes": sum(len(t.encode("utf-8")) for t in texts),
+                "copies": [{"source": names[s], "target": names[t], "sentence": sentence, "seedable": seedable}
+                           for s, t, sentence, seedable in copies]}
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    return manifest
+
+
+def _inject(texts: list[str], rng: random.Random) -> list[tuple[int, int, str]]:
+    """Copy a whole sentence of one page into another, for one page in five: each page is a source
+    or a target at most once, so every copied sentence is on exactly two pages. Sentences are the
+    pipeline's own (a line-wrapped sentence is taken whole, without its line breaks), long enough
+    for the duplicate rules and free of placeholders; they go in after a full stop of the target."""
+    from auditor.audit import load_selected_rules
+    from auditor.config import Config
+    from auditor.documents.load import Document
+    from auditor.pipeline import analyse
+    from auditor.rules.kinds.duplicate import _Weigher
+
+    _, rules = load_selected_rules(Config())
+    exact = [r for r in rules if r.kind == "duplicate" and r.params.mode == "exact" and r.params.across_documents]
+    weighers = [_Weigher(r.params) for r in exact]
+    order = list(range(len(texts)))
+    rng.shuffle(order)
+    n = max(20, len(texts) // 5)
+    copies = []
+    for s, t in zip(order[:n], order[n:2 * n]):
+        doc = analyse(Document("source.txt", texts[s], "utf-8", "", "txt", 0))
+        candidates = []
+        for sentence in doc.segmentation.sentences():
+            start, end = doc.norm.to_original(sentence.start, sentence.end)
+            text = texts[s][start:end].replace("\n", "")
+            if (20 <= len(text) <= 120 and text.endswith("。") and not regex.search(r"[Xx×□]|某某", text)
+                    and all(w.substantial(sentence.text) for w in weighers)):
+                candidates.append((text, _seedable(sentence, exact)))
+        if not candidates:
+            continue
+        sentence, seedable = rng.choice(candidates)
+        stops = [m.end() for m in regex.finditer("。", texts[t])]
+        at = rng.choice(stops[len(stops) // 4: max(len(stops) // 4 + 1, 3 * len(stops) // 4)])
+        texts[t] = texts[t][:at] + sentence + texts[t][at:]
+        copies.append((s, t, sentence, seedable))
+    return copies
+
+
+def _seedable(sentence, rules) -> bool:
+    """Whether a cross-page duplicate rule can start a copy at one of the sentence's clauses: the
+    rules seed a copy only at a clause that is substantial by itself (min_chars without figures),
+    and a rule reports only copies with (D001) or without (D005) figures."""
+    from auditor.rules.kinds.duplicate import _Weigher
+
+    for rule in rules:
+        weigh = _Weigher(rule.params)
+        figures = weigh.has_figures(sentence.text)
+        if (rule.params.figures == "with" and not figures) or (rule.params.figures == "without" and figures):
+            continue
+        if any(weigh.substantial(c.text) for c in sentence.clauses):
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- measurements (each in a child)
+
+def floor(files: list[Path]) -> dict:
+    start = time.perf_counter()
+    n = 0
+    for f in files:
+        text = f.read_bytes().decode("utf-8")
+        for _ in FLOOR.finditer(text):
+            n += 1
+    return {"wall_s": time.perf_counter() - start, "matches": n}
+
+
+def child(mode: str, corpus: Path, jobs: int, findings_out: Path | None, spark_memory: str) -> dict:
+    from auditor.audit import analyse_paths, load_selected_rules
+    from auditor.config import Config
+    from auditor.documents.load import iter_document_paths
+    from auditor.engines import local
+    from auditor.report.json_report import finding_dict
+
+    config = Config(jobs=jobs)
+    started = time.perf_counter()
+    rule_set, rules = load_selected_rules(config)
+    files = list(iter_document_paths([str(corpus / "pages")]))
+    stages: dict[str, float] = {}
+    stats: dict = {}
+    if mode == "floor":
+        out = floor([Path(f) for f in files])
+        return {**out, "peak_mb": _peak(), "worker_peak_mb": 0.0}
+    if mode in ("one", "pool"):
+        from auditor.rules.context import AuditContext
+        from auditor.rules.engine import run_rules
+
+        mark = time.perf_counter()
+        documents = analyse_paths([str(corpus / "pages")], config, jobs=1 if mode == "one" else jobs)
+        stages["analyse_s"] = time.perf_counter() - mark
+        ctx = AuditContext(documents, lang=config.lang, regex_timeout=config.regex_timeout)
+        per_document, corpus_wide = local.split_rules(rules)
+        mark = time.perf_counter()
+        found = run_rules(per_document, ctx)
+        stages["per_document_rules_s"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        found = local.merge_findings(found, run_rules(corpus_wide, ctx))
+        stages["corpus_rules_s"] = time.perf_counter() - mark
+    elif mode == "workers":
+        documents, found = local.audit_documents(files, config, rules, jobs=jobs, timings=stages)
+    elif mode == "split":
+        documents, found, stats = local.audit_split(files, config, rules, jobs=jobs, timings=stages)
+    elif mode == "spark":
+        from auditor.engines.spark import run_spark_audit, spark_session
+
+        mark = time.perf_counter()
+        session = spark_session(f"local[{jobs}]", driver_memory=spark_memory)
+        stages["session_s"] = time.perf_counter() - mark
+        result = run_spark_audit([str(corpus / "pages")], config, spark=session, history=False, stats=stats)
+        documents, found = result.documents, result.findings
+        stages.update({k: v for k, v in stats.items() if k.endswith("_s")})
+        session.stop()
+    else:
+        raise SystemExit(f"unknown mode {mode}")
+    mark = time.perf_counter()
+    from auditor.audit import AuditResult
+    from auditor.report.json_report import render_json
+
+    report = render_json(AuditResult(tuple(documents), tuple(found), rule_set, tuple(rules), 0.0, config.lang))
+    stages["report_s"] = time.perf_counter() - mark
+    wall = time.perf_counter() - started
+    if findings_out is not None:
+        keep = [finding_dict(f) for f in found if f.category == "duplicate"]
+        findings_out.write_text(json.dumps(keep, ensure_ascii=False, default=str), encoding="utf-8")
+    return {"wall_s": wall, "stages": stages, "findings": len(found), "report_chars": len(report),
+            "linked": stats.get("linked"), "peak_mb": _peak(), "worker_peak_mb": _peak(children=True)}
+
+
+def _peak(children: bool = False) -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF)
+    return round(usage.ru_maxrss / 1024, 1)  # kB on Linux
+
+
+def run_child(mode: str, corpus: Path, jobs: int, findings_out: Path | None = None, spark_memory: str = "4g") -> dict:
+    cmd = [sys.executable, __file__, "--child", mode, "--corpus", str(corpus), "--jobs", str(jobs),
+           "--spark-memory", spark_memory]
+    if findings_out is not None:
+        cmd += ["--findings-out", str(findings_out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0:
+        raise SystemExit(f"{mode} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------- duplicate detection quality
+
+def duplicate_quality(manifest: dict, findings: list[dict], corpus: Path) -> dict:
+    """Recall on the injected sentence copies, and the share of reported cross-document pairs that
+    are not injected copies (false pairs)."""
+    from auditor.rules.kinds.duplicate import fold_key
+
+    def name(path: str) -> str:
+        return Path(path).as_posix().split("/pages/", 1)[-1]
+
+    cross = [f for f in findings if any(name(r["document"]) != name(f["document"]) for r in f.get("related", []))]
+    reported = {frozenset((name(f["document"]), name(r["document"]))) for f in cross for r in f.get("related", [])
+                if name(r["document"]) != name(f["document"])}
+    injected = {frozenset((c["source"].split("/", 1)[1], c["target"].split("/", 1)[1])):
+                (fold_key(c["sentence"]), c.get("seedable", True)) for c in manifest["copies"]}
+    found = found_seedable = 0
+    for pair, (sentence, seedable) in injected.items():
+        for f in cross:
+            docs = {name(f["document"])} | {name(r["document"]) for r in f.get("related", [])}
+            text = fold_key(f["text"])
+            if pair <= docs and text and (text in sentence or sentence in text):
+                found += 1
+                found_seedable += seedable
+                break
+    seedable = sum(1 for _, s in injected.values() if s)
+    false_pairs = reported - set(injected)
+    exact = {frozenset((name(f["document"]), name(r["document"]))) for f in cross for r in f.get("related", [])
+             if name(r["document"]) != name(f["document"]) and "similarity" not in f.get("evidence", {})}
+    return {"false_pairs_exact": len(exact - set(injected)), "reported_pairs_exact": len(exact),"injected": len(injected), "detected": found, "recall": round(found / max(1, len(injected)), 4),
+            "seedable": seedable, "detected_seedable": found_seedable,
+            "recall_seedable": round(found_seedable / max(1, seedable), 4),
+            "reported_pairs": len(reported), "false_pairs": len(false_pairs),
+            "false_pair_share": round(len(false_pairs) / max(1, len(reported)), 4),
+            "precision": round(len(reported & set(injected)) / max(1, len(reported)), 4)}
+
+
+# ---------------------------------------------------------------- the report
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="20,200", help="corpus sizes in MB, comma-separated")
+    parser.add_argument("--jobs", type=int, default=0, help="N processes (default: the number of cores)")
+    parser.add_argument("--modes", default="one,pool,workers,split,spark", help="what to run (see above)")
+    parser.add_argument("--no-spark", action="store_true", help="skip Spark even when pyspark is installed")
+    parser.add_argument("--corpus-root", type=Path, default=ROOT / "bench" / "corpus")
+    parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--spark-memory", default="4g", help="Spark driver memory")
+    parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--corpus", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--findings-out", type=Path, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child, args.corpus, args.jobs, args.findings_out, args.spark_memory)))
+        return
+
+    from auditor.engines import spark_available
+    from auditor.engines.local import default_jobs
+
+    jobs = args.jobs or default_jobs()
+    modes = [m for m in args.modes.split(",") if m]
+    if args.no_spark or not spark_available():
+        modes = [m for m in modes if m != "spark"]
+    results = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "cpus": os.cpu_count(), "jobs": jobs,
+               "python": sys.version.split()[0], "loadavg_start": os.getloadavg(), "sizes": []}
+    for size in [float(s) for s in args.sizes.split(",") if s]:
+        corpus = args.corpus_root / f"{size:g}mb"
+        mark = time.perf_counter()
+        manifest = build_corpus(corpus, size)
+        mb = manifest["bytes"] / MB
+        entry = {"mb": round(mb, 1), "documents": manifest["documents"], "copies": len(manifest["copies"]),
+                 "build_s": round(time.perf_counter() - mark, 1), "runs": {}}
+        print(f"corpus {mb:.1f} MB, {manifest['documents']} documents, {len(manifest['copies'])} injected copies",
+              file=sys.stderr)
+        entry["runs"]["floor"] = run_child("floor", corpus, 1)
+        for mode in modes:
+            n = 1 if mode == "one" else jobs
+            out = corpus / f"findings-{mode}.json" if mode in ("one", "spark") else None
+            print(f"  {mode} ({n} process{'es' if n > 1 else ''}) …", file=sys.stderr)
+            run = run_child(mode, corpus, n, out, args.spark_memory)
+            run["processes"] = n
+            if out is not None:
+                run["duplicates"] = duplicate_quality(manifest, json.loads(out.read_text(encoding="utf-8")), corpus)
+            entry["runs"][mode] = run
+        _derive(entry)
+        results["sizes"].append(entry)
+    results["loadavg_end"] = os.getloadavg()
+    path = args.json or ROOT / "bench" / "results" / f"scale-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+    print(markdown(results))
+    print(f"\n(JSON: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path})")
+
+
+def _derive(entry: dict) -> None:
+    mb, docs = entry["mb"], entry["documents"]
+    floor_mbps = mb / entry["runs"]["floor"]["wall_s"]
+    entry["floor_mb_s"] = round(floor_mbps, 2)
+    for name, run in entry["runs"].items():
+        run["mb_s"] = round(mb / run["wall_s"], 3)
+        run["docs_s"] = round(docs / run["wall_s"], 1)
+        if name != "floor":
+            per_core = run["mb_s"] / run["processes"]
+            run["x_floor_per_core"] = round(floor_mbps / per_core, 1)
+    one = entry["runs"].get("one")
+    for name, run in entry["runs"].items():
+        if one and name not in ("floor", "one"):
+            run["speedup_vs_one"] = round(one["wall_s"] / run["wall_s"], 2)
+    spark, best = entry["runs"].get("spark"), entry["runs"].get("workers") or entry["runs"].get("pool")
+    if spark and best:
+        entry["spark_overhead"] = round(spark["wall_s"] / best["wall_s"], 2)
+
+
+def markdown(results: dict) -> str:
+    lines = [f"Scale benchmark, {results['started']}, {results['cpus']} cores, N = {results['jobs']} "
+             f"(load average {results['loadavg_start'][0]:.1f} at the start, {results['loadavg_end'][0]:.1f} at the end)",
+             "", "| corpus | run | procs | wall s | MB/s | docs/s | × floor per core | speed-up | stages (s) | "
+             "peak MB (parent / worker) | dup recall | false pairs |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for e in results["sizes"]:
+        for name, r in e["runs"].items():
+            stages = ", ".join(f"{k.removesuffix('_s')} {v:.1f}" for k, v in r.get("stages", {}).items())
+            if r.get("linked") is not None:
+                stages += f"; linked {r['linked']}/{e['documents']}"
+            dup = r.get("duplicates") or {}
+            recall = (f"{dup['recall']} ({dup['detected']}/{dup['injected']}); with a seed clause "
+                      f"{dup['recall_seedable']} ({dup['detected_seedable']}/{dup['seedable']})") if dup else ""
+            false = (f"{dup['false_pairs']}/{dup['reported_pairs']} (exact copies "
+                     f"{dup['false_pairs_exact']}/{dup['reported_pairs_exact']})") if dup else ""
+            lines.append(
+                f"| {e['mb']} MB, {e['documents']} docs | {name} | {r.get('processes', 1)} | {r['wall_s']:.1f} | "
+                f"{r['mb_s']:.2f} | {r['docs_s']:.0f} | {r.get('x_floor_per_core', '')} | {r.get('speedup_vs_one', '')} | "
+                f"{stages} | {r['peak_mb']:.0f} / {r['worker_peak_mb']:.0f} | {recall} | {false} |")
+        if "spark_overhead" in e:
+            lines.append(f"| | spark / local workers | | {e['spark_overhead']}× | | | | | | | | |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
