@@ -9,6 +9,7 @@ because an auditor that invents characters would report problems that are not th
 from __future__ import annotations
 
 import codecs
+import errno
 import fnmatch
 import io
 import logging
@@ -17,6 +18,7 @@ import re
 import stat
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from hashlib import sha256 as _sha256
@@ -137,8 +139,19 @@ def iter_document_paths(paths: Iterable[str | os.PathLike[str]],
             yield from _walk(display, seen_dirs, seen_files, tuple(exclude))
         elif os.path.exists(display):
             yield display
+        elif os.path.islink(display):
+            raise InputError(_broken_link(display), path=display)
         else:
             raise InputError("no such file or directory", path=display)
+
+
+def _broken_link(path: str) -> str:
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop (too many levels of symbolic links)"
+    return "broken symbolic link (its target does not exist)"
 
 
 def _walk(root: str, seen_dirs: set[str], seen_files: set[str], exclude: tuple[str, ...] = ()) -> Iterator[str]:
@@ -223,6 +236,9 @@ def _read_bytes(display: str, max_bytes: int) -> bytes:
     if not stat.S_ISREG(st.st_mode):
         # A FIFO or device would block or never end; refuse rather than hang.
         raise InputError("not a regular file", path=display)
+    if st.st_size > max_bytes:  # refused before reading a byte: no time, no memory
+        raise InputError(f"file is {_human_size(st.st_size)}, over the limit of "
+                         f"{_human_size(max_bytes)} (--max-bytes)", path=display)
     try:
         with open(display, "rb") as fh:
             data = fh.read(max_bytes + 1)
@@ -314,9 +330,13 @@ def _reject_magic(data: bytes, path: str) -> None:
             raise InputError(f"looks like a binary file ({kind}), not text", path=path)
 
 
+# Whitespace and the invisible characters the normaliser drops: text made only of these is empty.
+_BLANK = re.compile("[\\s\ufeff\u200b-\u200d\u2060\u00ad]*")
+
+
 def _reject_empty_text(text: str, path: str) -> None:
-    # Empty bytes were refused earlier, so an empty text here is a lone BOM.
-    if not text.strip():
+    # Empty bytes were refused earlier, so an empty text here is a lone BOM (or two, or spaces).
+    if _BLANK.fullmatch(text):
         raise InputError("file has no text", path=path)
 
 
@@ -513,6 +533,50 @@ def _check_docx_archive(data: bytes, path: str, max_bytes: int) -> None:
     names = {info.filename for info in infos}
     if "word/document.xml" not in names:
         raise InputError("not a valid .docx (the ZIP has no word/document.xml)", path=path)
+    _check_docx_inflation(data, infos, path, limit)
+
+
+def _check_docx_inflation(data: bytes, infos: list[zipfile.ZipInfo], path: str, limit: int) -> None:
+    """Inflate every member in bounded steps, counting, before python-docx reads it: the sizes a
+    ZIP declares can lie, and zipfile inflates a deflated member whole in memory before cutting it
+    to its declared size, so a small file could take gigabytes."""
+    total = 0
+    for info in infos:
+        if info.compress_type == zipfile.ZIP_STORED:
+            size = info.compress_size
+        elif info.compress_type == zipfile.ZIP_DEFLATED:
+            size = _inflated_size(data, info, path, min(info.file_size, limit - total))
+        else:  # Word and LibreOffice write only these two; others are not bounded by zipfile
+            raise InputError(f"not a valid .docx ({info.filename} uses ZIP compression method "
+                             f"{info.compress_type})", path=path)
+        if size > info.file_size:
+            raise InputError(f"looks like a zip bomb: {info.filename} inflates past the "
+                             f"{_human_size(info.file_size)} its header declares", path=path)
+        total += size
+        if total > limit:
+            raise InputError(f"looks like a zip bomb: over {_human_size(limit)} uncompressed", path=path)
+
+
+def _inflated_size(data: bytes, info: zipfile.ZipInfo, path: str, cap: int) -> int:
+    """How many bytes a deflated member inflates to, stopping once past `cap`."""
+    start = info.header_offset
+    header = data[start:start + 30]
+    if len(header) < 30 or header[:4] != b"PK\x03\x04":
+        raise InputError(f"not a valid .docx (bad ZIP entry for {info.filename})", path=path)
+    name_len, extra_len = int.from_bytes(header[26:28], "little"), int.from_bytes(header[28:30], "little")
+    begin = start + 30 + name_len + extra_len
+    pending = data[begin:begin + info.compress_size]
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    size = 0
+    try:
+        while pending and not inflater.eof and size <= cap:
+            size += len(inflater.decompress(pending, 1 << 20))
+            pending = inflater.unconsumed_tail
+        if size <= cap:
+            size += len(inflater.flush())
+    except zlib.error as exc:
+        raise InputError(f"not a valid .docx ({info.filename}: {_first_line(exc)})", path=path) from None
+    return size
 
 
 def _docx_block_lines(container: object) -> Iterator[str]:

@@ -338,7 +338,7 @@ class _Scanner:
     def longest(self, a: int, end: int) -> tuple[Numeral | None, int]:
         text = self.s[a:min(end, a + 64)]
         for k in range(len(text), 0, -1):
-            if text[k - 1] in "点个余多几数":
+            if text[k - 1] in "点个余多几数" or _inside_arabic(self.s, a + k):
                 continue
             n = parse_numeral(text[:k])
             if n is not None:
@@ -349,6 +349,8 @@ class _Scanner:
         s = self.s
         numeral, k = self.longest(a, end)
         if numeral is None:
+            if s[a] in "0123456789":  # 1e99, 9^99, 70 digits: no part of the number is a figure
+                return _ARABIC_RUN.match(s, a, end).end()
             return a + 1
         e = a + k
         if k == 1 and s[a] not in "0123456789":  # fast path: a Chinese digit inside a word (一定, 万家)
@@ -561,8 +563,8 @@ class _Scanner:
             return
         if s[a] in "0123456789.":
             glued = _ascii_letter(s[a - 1:a]) and not any(ch in SCALE_CHARS for ch in s[a:e])
-            if glued or (s[a] == "0" and e - a > 1 and s[a + 1] != "."):
-                c.drop = "hard"  # G331, A2021…; 0436 (codes keep their leading zero)
+            if glued or (s[a] == "0" and e - a > 1 and s[a + 1] != ".") or _AFTER_EXPONENT.match(s, a):
+                c.drop = "hard"  # G331, A2021…; 0436 (codes keep their leading zero); 1.5e-400, 2^400
                 return
         if c.unit is None and c.kind == "number" and (
                 timed or (s[e - 1:e] in "0123456789" and _ascii_letter(s[c.end:c.end + 1]))):
@@ -682,6 +684,22 @@ class _Scanner:
         self.suffix(c)
         self.prefix(c)
         return self.add(c)
+
+
+_EXPONENT_AT = regex.compile(r"[eE][+-]?[0-9]|\^[+-]{0,2}[0-9]")
+_ARABIC_RUN = regex.compile(r"[0-9.,eE^+\-]+")
+
+
+_AFTER_EXPONENT = regex.compile(r"(?<=[0-9.][eE][+-]?|\^[+-]{0,2})")
+
+
+def _inside_arabic(s: str, p: int) -> bool:
+    """Whether p cuts an Arabic number: between two of its digits, before its decimal part or before
+    its exponent. A prefix cut there is not a reading of the number (1e99 is not 1e9 followed by 9)."""
+    if p <= 0 or p >= len(s) or s[p - 1] not in "0123456789":
+        return False
+    return (s[p] in "0123456789" or (s[p] == "." and s[p + 1:p + 2].isdigit() and s[p + 1:p + 2].isascii())
+            or _EXPONENT_AT.match(s, p) is not None)
 
 
 def _union(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -13,6 +13,7 @@ A rule with no active finding in a document is a passing test case. Findings bel
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from typing import TYPE_CHECKING
@@ -80,4 +81,15 @@ def render_junit(result: "AuditResult", fail_on: str | None = None) -> str:
     root.set("errors", "0")
     root.set("time", f"{result.elapsed_s:.3f}")
     ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + xml_safe(ET.tostring(root, encoding="unicode")) + "\n"
+
+
+# Characters XML 1.0 does not allow at all, even as character references; ElementTree writes them
+# as they are, which makes the file unparseable. Documents do hold them (\x07, ESC, U+FFFE).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """Text with every character XML forbids written as a visible escape (\\x07, \\ufffe)."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                        else f"\\u{ord(m.group()):04x}", text)

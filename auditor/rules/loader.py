@@ -8,12 +8,13 @@ points at the line and column where the offending value is written.
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import RuleFileError
 from ..findings import CATEGORIES
@@ -46,6 +47,31 @@ class RuleSpec(BaseModel):
     example: str | None = None
     enabled: bool = True
     params: dict = Field(default_factory=dict)
+
+    @field_validator("message")
+    @classmethod
+    def _message_is_a_template(cls, message: _Texts) -> _Texts:
+        for text in (message.zh, message.en):
+            if text is not None:
+                _check_template(text)
+        return message
+
+
+def _check_template(text: str) -> None:
+    """Messages are filled with str.format_map: only plain {name} fields, so a stray brace, a
+    positional field, an attribute lookup or a format spec fails here, with the file and line,
+    and never while a report is being written."""
+    try:
+        parts = list(string.Formatter().parse(text))
+    except ValueError as exc:
+        raise ValueError(f"message {text!r} is not a valid template ({exc}; write {{{{ and }}}} for braces)") from None
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if not name.isidentifier() or spec or conversion:
+            raise ValueError(f"message field {{{name}{'!' + conversion if conversion else ''}"
+                             f"{':' + spec if spec else ''}}} is not allowed: only plain fields such as "
+                             f"{{text}} (write {{{{ and }}}} for braces)")
 
 
 class RuleFileSpec(BaseModel):
@@ -117,7 +143,9 @@ def load_rule_file(file: Path) -> list[Rule] | None:
         raise RuleFileError(f"YAML syntax error: {problem}", path=str(file),
                             line=mark.line + 1 if mark else None, column=mark.column + 1 if mark else None) from None
     except yaml.YAMLError as exc:
-        raise RuleFileError(f"YAML error: {exc}", path=str(file)) from None
+        raise RuleFileError(f"YAML error: {_one_line(exc)}", path=str(file)) from None
+    except RecursionError:  # PyYAML composes recursively: thousands of nested [ or - levels
+        raise RuleFileError("YAML nested too deeply", path=str(file)) from None
     if root is None:
         raise RuleFileError("rule file is empty", path=str(file))
     _reject_duplicate_keys(root, file)
@@ -215,21 +243,33 @@ def _from_validation(file: Path, root: yaml.Node, base: tuple, exc: ValidationEr
         if err["type"] == "missing":
             message = f"missing required key '{loc[-1]}'"
         else:
-            message = f"{where}: {err['msg']}"
+            message = f"{where}: {err['msg'].removeprefix('Value error, ')}"
             if "input" in err and not isinstance(err["input"], (dict, list)):
                 message += f" (got {err['input']!r})"
     return RuleFileError(message, path=str(file), line=node.start_mark.line + 1, column=node.start_mark.column + 1)
 
 
-def _reject_duplicate_keys(node: yaml.Node, file: Path) -> None:
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            if key_node.value in seen:
-                raise RuleFileError(f"duplicate key '{key_node.value}'", path=str(file),
-                                    line=key_node.start_mark.line + 1, column=key_node.start_mark.column + 1)
-            seen.add(key_node.value)
-            _reject_duplicate_keys(value_node, file)
-    elif isinstance(node, yaml.SequenceNode):
-        for item in node.value:
-            _reject_duplicate_keys(item, file)
+def _reject_duplicate_keys(root: yaml.Node, file: Path) -> None:
+    """Duplicate keys anywhere in the file. Each node is visited once: an alias is the node it
+    names, so nested aliases ("billion laughs") would otherwise be walked exponentially often."""
+    visited: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key_node, value_node in node.value:
+                if key_node.value in seen:
+                    raise RuleFileError(f"duplicate key '{key_node.value}'", path=str(file),
+                                        line=key_node.start_mark.line + 1, column=key_node.start_mark.column + 1)
+                seen.add(key_node.value)
+                stack.append(value_node)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())

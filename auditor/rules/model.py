@@ -36,7 +36,10 @@ class Rule:
 
     def text(self, field_values: Mapping[str, Any], lang: str = "zh") -> str:
         template = self.message.get(lang) or self.message.get("zh") or next(iter(self.message.values()))
-        return template.format_map(_Missing({k: _show(v) for k, v in field_values.items()}))
+        try:
+            return template.format_map(_Missing({k: _show(v) for k, v in field_values.items()}))
+        except (ValueError, IndexError, AttributeError, KeyError, TypeError):
+            return template  # the loader refuses such templates; a rule built in code shows it as written
 
     def summary_in(self, lang: str = "zh") -> str:
         return self.summary.get(lang) or self.summary.get("zh") or self.name

@@ -20,8 +20,49 @@ def _compiles(pattern: str) -> str:
 Pattern = Annotated[str, AfterValidator(_compiles)]
 
 
-def compile_all(patterns: Iterable[str]) -> list[regex.Pattern]:
-    return [regex.compile(p, regex.V1) for p in patterns]
+class Timed:
+    """A rule's compiled pattern whose every call runs under the audit's regex time limit, so a
+    catastrophic pattern in any parameter (a cue, a figure, a boilerplate phrase) stops with
+    TimeoutError, which the engine reports naming the rule, instead of hanging the audit.
+    `timeout=None` means no limit."""
+
+    __slots__ = ("pattern", "timeout")
+
+    def __init__(self, pattern: "str | regex.Pattern", timeout: float | None) -> None:
+        self.pattern = pattern if isinstance(pattern, regex.Pattern) else regex.compile(pattern, regex.V1)
+        self.timeout = timeout
+
+    def _t(self, timeout: float | None) -> float | None:
+        return self.timeout if timeout is None else timeout
+
+    def search(self, string, *args, timeout=None, **kwargs):
+        return self.pattern.search(string, *args, timeout=self._t(timeout), **kwargs)
+
+    def match(self, string, *args, timeout=None, **kwargs):
+        return self.pattern.match(string, *args, timeout=self._t(timeout), **kwargs)
+
+    def fullmatch(self, string, *args, timeout=None, **kwargs):
+        return self.pattern.fullmatch(string, *args, timeout=self._t(timeout), **kwargs)
+
+    def finditer(self, string, *args, timeout=None, **kwargs):
+        return self.pattern.finditer(string, *args, timeout=self._t(timeout), **kwargs)
+
+    def findall(self, string, *args, timeout=None, **kwargs):
+        return self.pattern.findall(string, *args, timeout=self._t(timeout), **kwargs)
+
+    def sub(self, repl, string, *args, timeout=None, **kwargs):
+        return self.pattern.sub(repl, string, *args, timeout=self._t(timeout), **kwargs)
+
+    def split(self, string, *args, timeout=None, **kwargs):
+        return self.pattern.split(string, *args, timeout=self._t(timeout), **kwargs)
+
+
+def timed(pattern: str, timeout: float | None) -> Timed:
+    return Timed(pattern, timeout)
+
+
+def compile_all(patterns: Iterable[str], timeout: float | None = None) -> list[Timed]:
+    return [Timed(p, timeout) for p in patterns]
 
 
 def spans(patterns: Iterable[regex.Pattern], text: str, timeout: float) -> list[tuple[int, int]]:

@@ -34,7 +34,7 @@ from ...metrics import Metric
 from ..context import AuditContext
 from ..model import Rule
 from ..registry import register_kind
-from ._common import Pattern
+from ._common import Pattern, timed
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...pipeline import AnalysedDocument
@@ -157,9 +157,9 @@ def _fmt(value: float) -> str:
 # ---------------------------------------------------------------- parts-sum
 
 def _parts_sum(rule: Rule, params: Params, ctx: AuditContext, page: _Page) -> Iterator[Finding]:
-    total_cue = regex.compile(params.total_cue, regex.V1)
-    breakdown = regex.compile(params.breakdown, regex.V1)
-    not_parts = regex.compile(params.not_parts, regex.V1)
+    total_cue = timed(params.total_cue, ctx.regex_timeout)
+    breakdown = timed(params.breakdown, ctx.regex_timeout)
+    not_parts = timed(params.not_parts, ctx.regex_timeout)
     for figures in page.by_sentence():
         for i, total in enumerate(figures):
             t = total.m
@@ -250,8 +250,8 @@ def _common_suffix(words: list[str]) -> str:
 # ---------------------------------------------------------------- per-head
 
 def _per_head(rule: Rule, params: Params, ctx: AuditContext, page: _Page) -> Iterator[Finding]:
-    per_head = regex.compile(params.per_head, regex.V1)
-    total_cue = regex.compile(params.total_cue, regex.V1)
+    per_head = timed(params.per_head, ctx.regex_timeout)
+    total_cue = timed(params.total_cue, ctx.regex_timeout)
     for figures in page.by_sentence():
         for i, f in enumerate(figures):
             each = f.m
@@ -281,7 +281,7 @@ def _per_head(rule: Rule, params: Params, ctx: AuditContext, page: _Page) -> Ite
 # ---------------------------------------------------------------- share-over-100
 
 def _share_over_100(rule: Rule, params: Params, ctx: AuditContext, page: _Page) -> Iterator[Finding]:
-    growth = regex.compile(params.not_share, regex.V1)
+    growth = timed(params.not_share, ctx.regex_timeout)
     for figures in page.by_sentence():
         for f in figures:
             m = f.m
@@ -296,7 +296,7 @@ def _share_over_100(rule: Rule, params: Params, ctx: AuditContext, page: _Page) 
 # ---------------------------------------------------------------- implied-count
 
 def _implied_count(rule: Rule, params: Params, ctx: AuditContext, page: _Page) -> Iterator[Finding]:
-    own = regex.compile(params.share_of_own, regex.V1)
+    own = timed(params.share_of_own, ctx.regex_timeout)
     for figures in page.by_sentence():
         for i, f in enumerate(figures):
             pct = f.m

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Iterable
 
 import regex
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ...findings import Finding
 from ..context import AuditContext
@@ -25,6 +25,25 @@ class Check(BaseModel):
     replace: str | None = Field(None, description="suggested text, may use \\1 or \\g<name>")
     group: int | str = Field(0, description="the group to underline")
     note: str | None = Field(None, description="why this is wrong, shown as {note}")
+
+    @model_validator(mode="after")
+    def _groups_exist(self) -> "Check":
+        """A group or a replacement that names a group the pattern lacks is a rule-file error, not
+        a crash on the first match."""
+        compiled = regex.compile(self.pattern, regex.V1)
+        if isinstance(self.group, int) and not 0 <= self.group <= compiled.groups \
+                or isinstance(self.group, str) and self.group not in compiled.groupindex:
+            raise ValueError(f"group {self.group!r} is not a group of the pattern {self.pattern!r}")
+        if self.replace is not None:
+            # The pattern or nothing: it matches the empty string, so the template is expanded once
+            # and a bad escape or a group the pattern lacks shows now (groups keep their numbers;
+            # the newline ends a (?x) comment that would swallow the wrapper).
+            try:
+                regex.compile(f"(?:{self.pattern}\n)|", regex.V1).sub(self.replace, "")
+            except (regex.error, IndexError) as exc:
+                raise ValueError(f"replace {self.replace!r} is not a valid template for the pattern "
+                                 f"{self.pattern!r}: {exc}") from None
+        return self
 
 
 class Params(BaseModel):
@@ -46,6 +65,9 @@ def check(rule: Rule, ctx: AuditContext) -> Iterable[Finding]:
                 start, end = m.span(c.group)
                 if end <= start or inside_any(start, end, allowed):
                     continue
-                suggestion = m.expand(c.replace) if c.replace is not None else ""
+                try:
+                    suggestion = m.expand(c.replace) if c.replace is not None else ""
+                except (IndexError, regex.error):  # refused when the rule file loads; defence in depth
+                    suggestion = ""
                 yield ctx.finding(rule, doc, start, end, evidence={"suggestion": suggestion} if suggestion else {},
                                   fields={"suggestion": suggestion, "note": c.note or ""})

@@ -22,8 +22,7 @@ unit there is 元, the 万 belonging to the numeral).
 from __future__ import annotations
 
 import math
-import statistics
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from typing import TYPE_CHECKING, Iterable, Iterator, Literal
 
@@ -35,7 +34,7 @@ from ...metrics import Metric
 from ..context import AuditContext
 from ..model import Rule
 from ..registry import register_kind
-from ._common import Pattern
+from ._common import Pattern, Timed, timed
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...pipeline import AnalysedDocument
@@ -138,6 +137,15 @@ class _Page:
         self._starts = [s for s, _ in spans]
         self._spans = spans
         self._sentences = [(s.start, s.end) for s in doc.segmentation.sentences()]
+        self._sentence_starts = [s for s, _ in self._sentences]
+        self._people = sorted((m.norm_start, m.value) for m in doc.metrics
+                              if m.dimension == "people" and m.value is not None)
+
+    def people_between(self, lo: int, hi: int) -> set[float]:
+        """Values of the head counts that start in [lo, hi)."""
+        i = bisect_left(self._people, (lo, -math.inf))
+        j = bisect_left(self._people, (hi, -math.inf))
+        return {value for _, value in self._people[i:j]}
 
     def clause_start(self, pos: int) -> int:
         i = bisect_right(self._starts, pos) - 1
@@ -150,12 +158,12 @@ class _Page:
         return self.text[max(self.clause_start(pos), pos - width):pos]
 
     def sentence(self, pos: int) -> tuple[int, int] | None:
-        i = bisect_right([s for s, _ in self._sentences], pos) - 1
+        i = bisect_right(self._sentence_starts, pos) - 1
         if i >= 0 and pos < self._sentences[i][1]:
             return self._sentences[i]
         return None
 
-    def per_head(self, m: Metric, pattern: regex.Pattern) -> bool:
+    def per_head(self, m: Metric, pattern: Timed) -> bool:
         return bool(pattern.search(self.before(m.norm_start, 12)))
 
 
@@ -167,14 +175,18 @@ def _same_fact(rule: Rule, params: Params, ctx: AuditContext) -> Iterator[Findin
         page = _Page(doc)
         for metrics in _by_article(doc).values():
             figures = [m for m in metrics if _usable(m) and _in_dimensions(m, params)]
-            for j, later in enumerate(figures):
-                for earlier in reversed(figures[:j]):
-                    if not _same_thing(earlier, later) or _as_written(earlier) == _as_written(later):
-                        continue
-                    if not math.isclose(earlier.value, later.value, rel_tol=1e-9, abs_tol=1e-9):
-                        continue
+            # Earlier figures by dimension and value, then by scale as written: a later figure looks
+            # only at earlier ones of its value, not at every earlier figure (quadratic: minutes for
+            # an article of tens of thousands of figures, a page with no datelines).
+            seen: dict[tuple, dict[str, list[Metric]]] = defaultdict(lambda: defaultdict(list))
+            for later in figures:
+                written = _as_written(later)
+                by_written = seen[(later.dimension, _value_key(later.value))]
+                earlier = _nearest_copy(by_written, later, written)
+                by_written[written].append(later)
+                if earlier is not None:
                     if regex.fullmatch(r"\s*[(（]\s*", page.text[earlier.norm_end:later.norm_start]):
-                        break  # 5000元（0.5万元）: a gloss in brackets, written twice on purpose
+                        continue  # 5000元（0.5万元）: a gloss in brackets, written twice on purpose
                     evidence = {
                         "values": [earlier.value, later.value],
                         "surface_units": [_as_written(earlier), _as_written(later)],
@@ -188,7 +200,30 @@ def _same_fact(rule: Rule, params: Params, ctx: AuditContext) -> Iterator[Findin
                         related=[ctx.related_metric(
                             earlier, _note(ctx, "同一数字的另一种写法", "the same figure at another scale"))],
                         fields={"other": _flat(earlier.text), "count_note": _count_note(count, ctx.lang)})
-                    break  # one finding per figure, against the nearest earlier copy
+
+
+_MAX_SAME_VALUE = 200  # earlier figures of one value and scale looked at, newest first
+
+
+def _value_key(value: float) -> str:
+    """Values that are the same fact agree to 9 significant digits (7000.0 and 0.7万 × 10⁴)."""
+    return f"{value:.8e}"
+
+
+def _nearest_copy(by_written: dict[str, list[Metric]], later: Metric, written: str) -> Metric | None:
+    """The nearest earlier figure of the same value and the same thing at another written scale:
+    one finding per figure, against the nearest earlier copy."""
+    best = None
+    for scale, earlier in by_written.items():
+        if scale == written:
+            continue
+        for m in reversed(earlier[-_MAX_SAME_VALUE:]):
+            if best is not None and m.norm_start <= best.norm_start:
+                break
+            if _same_thing(m, later) and math.isclose(m.value, later.value, rel_tol=1e-9, abs_tol=1e-9):
+                best = m
+                break
+    return best
 
 
 def _same_thing(a: Metric, b: Metric) -> bool:
@@ -207,8 +242,7 @@ def _shared_count(page: _Page, a: Metric, b: Metric) -> float | None:
             return set()
         # Up to 40 characters back inside the sentence: where the recipients are named.
         lo = max(span[0], m.norm_start - 40)
-        return {c.value for c in page.doc.metrics
-                if c.dimension == "people" and c.value is not None and lo <= c.norm_start < m.norm_start}
+        return page.people_between(lo, m.norm_start)
 
     shared = counts(a) & counts(b)
     return max(shared) if shared else None
@@ -241,14 +275,20 @@ def _small_in_scale(rule: Rule, params: Params, ctx: AuditContext) -> Iterator[F
 
 def _mixed_scale(rule: Rule, params: Params, ctx: AuditContext) -> Iterator[Finding]:
     """A figure whose scale does not fit its size while a peer in the article uses the other scale."""
-    per_head = regex.compile(params.per_head, regex.V1)
+    per_head = timed(params.per_head, ctx.regex_timeout)
     base, scaled = params.base_unit, set(params.scaled_units)
     for doc in ctx.documents:
         page = _Page(doc)
         for metrics in _by_article(doc).values():
             figures = [m for m in metrics if _usable(m) and _in_dimensions(m, params)
                        and (_as_written(m) == base or _as_written(m) in scaled)]
-            for m in figures:
+            # Positions of the figures of each written scale (and metric), for the nearest peer by
+            # bisection rather than a scan of the whole article per figure (quadratic on huge pages).
+            where: dict[tuple[str, str | None], list[int]] = defaultdict(list)
+            for i, p in enumerate(figures):
+                if not params.same_metric or p.metric is not None:
+                    where[(_as_written(p), p.metric if params.same_metric else None)].append(i)
+            for i, m in enumerate(figures):
                 if _as_written(m) == base and m.value >= params.threshold and _clean(m.value / params.threshold):
                     wanted = scaled
                 elif params.both_directions and _as_written(m) in scaled and 0 < m.value < params.threshold:
@@ -257,11 +297,12 @@ def _mixed_scale(rule: Rule, params: Params, ctx: AuditContext) -> Iterator[Find
                     continue
                 if page.per_head(m, per_head):
                     continue
-                peers = [p for p in figures if p is not m and _as_written(p) in wanted
-                         and (not params.same_metric or (p.metric is not None and p.metric == m.metric))]
-                if not peers:
+                if params.same_metric and m.metric is None:
                     continue
-                peer = min(peers, key=lambda p: abs(p.norm_start - m.norm_start))
+                peer = _nearest_peer(figures, i, [where.get((w, m.metric if params.same_metric else None), [])
+                                                  for w in wanted])
+                if peer is None:
+                    continue
                 if _as_written(m) == base:
                     unit = _as_written(peer)
                     suggestion = _spell(m.value / _unit_scale(unit), unit, m.approx)
@@ -276,6 +317,20 @@ def _mixed_scale(rule: Rule, params: Params, ctx: AuditContext) -> Iterator[Find
                     fields={"suggestion": suggestion})
 
 
+def _nearest_peer(figures: list[Metric], i: int, positions: list[list[int]]) -> Metric | None:
+    """The figure nearest to figures[i] among those at `positions` (ascending indexes into
+    `figures`, which is in page order); of two as near, the earlier one."""
+    best: tuple[int, int] | None = None
+    at = figures[i].norm_start
+    for idx in positions:
+        k = bisect_left(idx, i)
+        for j in idx[max(k - 1, 0):k + 2]:
+            if j != i:
+                key = (abs(figures[j].norm_start - at), j)
+                best = key if best is None or key < best else best
+    return figures[best[1]] if best is not None else None
+
+
 # ---------------------------------------------------------------- bare-scale
 
 _NUM = r"(?:[0-9]+(?:\.[0-9]+)?|X{1,4})"
@@ -286,8 +341,8 @@ _COMPOUND = "0123456789X千百十万亿"
 
 def _bare_scale(rule: Rule, params: Params, ctx: AuditContext) -> Iterator[Finding]:
     """出资X万 / 投入资金5万, / X万至X万的奖励: a scale with no unit after it, where money is meant."""
-    cues = regex.compile("|".join(f"(?:{c})" for c in params.cues), regex.V1) if params.cues else None
-    cues_after = regex.compile("|".join(f"(?:{c})" for c in params.cues_after), regex.V1) \
+    cues = timed("|".join(f"(?:{c})" for c in params.cues), ctx.regex_timeout) if params.cues else None
+    cues_after = timed("|".join(f"(?:{c})" for c in params.cues_after), ctx.regex_timeout) \
         if params.cues_after else None
     units = set(params.unit_chars)
     for doc in ctx.documents:
@@ -311,7 +366,7 @@ def _bare_scale(rule: Rule, params: Params, ctx: AuditContext) -> Iterator[Findi
 
 def _magnitude_slip(rule: Rule, params: Params, ctx: AuditContext) -> Iterator[Finding]:
     """28.74元 where the same entity's same metric is 28.74万元 elsewhere: 元 written for 万元."""
-    per_head = regex.compile(params.per_head, regex.V1)
+    per_head = timed(params.per_head, ctx.regex_timeout)
     pages = {doc.path: _Page(doc) for doc in ctx.documents}
     groups: dict[tuple[str, str], list[Metric]] = defaultdict(list)
     for m in ctx.metrics():
@@ -319,21 +374,21 @@ def _magnitude_slip(rule: Rule, params: Params, ctx: AuditContext) -> Iterator[F
             groups[(m.entity, m.metric)].append(m)
     lo, hi = params.factor / params.tolerance, params.factor * params.tolerance
     for members in groups.values():
-        for m in members:
+        if len(members) < 2:
+            continue
+        group = _Group(members)
+        for i, m in enumerate(members):
             if _as_written(m) != params.base_unit:
                 continue
             page = pages[m.document]
             if page.per_head(m, per_head):
                 continue
-            peers = [p for p in members if p is not m]
-            if not peers:
-                continue
-            median = statistics.median(p.value for p in peers)
+            median = group.median_without(m.value)
             ratio = median / m.value
             if not lo <= ratio <= hi:
                 continue
             target = m.value * params.factor
-            close = sorted(peers, key=lambda p: abs(math.log(p.value / target)))[:3]
+            close = group.nearest(target, i)
             big = next((u for u in params.scaled_units if _unit_scale(u) == params.factor), None)
             suggestion = f"{_fmt(m.value)}{big}" if big else ""
             yield ctx.finding_at(
@@ -343,6 +398,54 @@ def _magnitude_slip(rule: Rule, params: Params, ctx: AuditContext) -> Iterator[F
                 related=[ctx.related_metric(p, _note(ctx, "该单位同一指标", "the same metric of the same organisation"))
                          for p in close],
                 fields={"suggestion": suggestion or "?"})
+
+
+class _Group:
+    """The figures of one (entity, metric), indexed so that the median of all but one figure and
+    the three figures nearest a value each cost a bisection, not a pass over the group (a group
+    of thousands of figures made magnitude-slip quadratic)."""
+
+    def __init__(self, members: list[Metric]):
+        self.members = members
+        self.values = sorted(m.value for m in members)
+        runs: dict[float, list[int]] = defaultdict(list)  # value -> indexes into members, ascending
+        for i, m in enumerate(members):
+            runs[m.value].append(i)
+        self.run_values = sorted(runs)
+        self.runs = [runs[v] for v in self.run_values]
+
+    def median_without(self, value: float) -> float:
+        """statistics.median of the values with one occurrence of `value` left out."""
+        v, n = self.values, len(self.values) - 1
+        gone = bisect_left(v, value)
+
+        def at(k: int) -> float:
+            return v[k] if k < gone else v[k + 1]
+
+        return at(n // 2) if n % 2 else (at(n // 2 - 1) + at(n // 2)) / 2
+
+    def nearest(self, target: float, skip: int, k: int = 3) -> list[Metric]:
+        """The k members other than members[skip] nearest `target` in ratio, ties in member order:
+        sorted(others, key=|log(value / target)|)[:k]. Distances grow away from `target` on
+        either side, so runs of equal values are taken outward from it, the nearer side first."""
+        def dist(j: int) -> float:
+            return abs(math.log(self.run_values[j] / target)) if 0 <= j < len(self.runs) else math.inf
+
+        out: list[int] = []
+        left = bisect_left(self.run_values, target) - 1
+        right = left + 1
+        while len(out) < k:
+            dl, dr = dist(left), dist(right)
+            if dl == dr == math.inf:
+                break
+            if dl < dr:
+                taken, left = self.runs[left], left - 1
+            elif dr < dl:
+                taken, right = self.runs[right], right + 1
+            else:
+                taken, left, right = sorted(self.runs[left] + self.runs[right]), left - 1, right + 1
+            out.extend(j for j in taken if j != skip)
+        return [self.members[j] for j in out[:k]]
 
 
 def _unit_scale(surface: str) -> float:
