@@ -20,6 +20,9 @@ def select_rules(rules: Iterable[Rule], select: Sequence[str] = (), ignore: Sequ
     """Rules chosen by id prefix ("D", "D001"), name ("duplicate-clause", globs allowed) or category.
     An empty `select` means every enabled rule; `ignore` wins over `select`."""
 
+    select = [c for code in select for c in code.split(",")]  # --select P,D as well as --select P --select D
+    ignore = [c for code in ignore for c in code.split(",")]
+
     def matches(rule: Rule, codes: Sequence[str]) -> bool:
         for code in codes:
             code = code.strip()

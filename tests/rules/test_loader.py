@@ -118,3 +118,5 @@ def test_selection_by_prefix_name_and_category():
     assert all(r.category == "typo" for r in select_rules(rules, ["typo"]))
     assert "T001" not in {r.id for r in select_rules(rules, [], ["T001"])}
     assert {r.id for r in select_rules(rules, ["known-typo"])} == {"T001"}
+    assert {r.id for r in select_rules(rules, ["P001,T001"])} == {"P001", "T001"}
+    assert "T001" not in {r.id for r in select_rules(rules, ["P,T"], ["T001,D"])}
