@@ -49,9 +49,6 @@ def audit(paths, rule_paths, no_default_rules, select, ignore, fmt, output, html
           regex_timeout, no_color, quiet, history_path, no_history, baseline, write_baseline_path, year, max_bytes, config_path,
           jobs=None, engine=None, spark_master=None, spark_remote=None, output_dir=None) -> int:
     """Audit PATHS (files or folders) and report what the rules find."""
-    from ..audit import run_audit
-    from ..report.write import write_output
-
     config = resolve_config(config_path, rules=tuple(rule_paths) or None, no_default_rules=no_default_rules,
                             select=tuple(select) or None, ignore=tuple(ignore) or None, fail_on=fail_on,
                             lang=lang, regex_timeout=regex_timeout, year=year, max_bytes=max_bytes)
@@ -62,6 +59,15 @@ def audit(paths, rule_paths, no_default_rules, select, ignore, fmt, output, html
     config = replace(config, **{k: v for k, v in (("jobs", jobs), ("engine", engine)) if v is not None})
     result = _run_engine(paths, config, baseline=baseline, history=False if no_history else None, quiet=quiet,
                          spark_master=spark_master, spark_remote=spark_remote, output_dir=output_dir)
+    return emit(result, fmt=fmt, output=output, fail_on=config.fail_on, no_color=no_color, quiet=quiet,
+                write_baseline_path=write_baseline_path, html_path=html_path)
+
+
+def emit(result, *, fmt: str, output, fail_on: str, no_color: bool, quiet: bool, write_baseline_path=None,
+         html_path=None) -> int:
+    """Write the baseline and the reports of a finished audit (text or table); the exit code."""
+    from ..report.write import write_output
+
     if write_baseline_path is not None:
         from ..baseline import write_baseline
 
@@ -72,10 +78,10 @@ def audit(paths, rule_paths, no_default_rules, select, ignore, fmt, output, html
 
         print_console(result, color=not no_color, quiet=quiet)
     else:
-        write_output(output, _render(fmt, result, color=False, quiet=quiet, fail_on=config.fail_on))
+        write_output(output, _render(fmt, result, color=False, quiet=quiet, fail_on=fail_on))
     if html_path is not None:
         write_output(html_path, _render("html", result))
-    failing = result.at_or_above(config.fail_on) if config.fail_on != "never" else []
+    failing = result.at_or_above(fail_on) if fail_on != "never" else []
     return 1 if failing else 0
 
 

@@ -79,10 +79,9 @@ def check_table(files, engine, columns, encoding, sheet, history, config_path, r
     auditor check-table t.csv --engine gx --gx-data-docs site/
     """
     from ..errors import UsageError
-    from ..report.write import write_output
     from ..tables.gate import GateOptions, check_tables
     from ..tables.read import parse_column_map
-    from .audit_cmd import _render
+    from .audit_cmd import emit
 
     if engine != "gx" and (gx_project is not None or gx_data_docs is not None):
         raise UsageError("--gx-project and --gx-data-docs need --engine gx")
@@ -93,19 +92,8 @@ def check_table(files, engine, columns, encoding, sheet, history, config_path, r
                           history=tuple(history), use_store=not no_history,
                           gx_project=gx_project, gx_data_docs=gx_data_docs, baseline=baseline)
     result = check_tables(files, config, options)
-    if write_baseline_path is not None:
-        from ..baseline import write_baseline
-
-        n = write_baseline(write_baseline_path, result.findings)
-        click.echo(f"auditor: wrote {n} finding(s) to baseline {write_baseline_path}", err=True)
-    if fmt == "console" and output is None:
-        from ..report.console import print_console
-
-        print_console(result, color=not no_color, quiet=quiet)
-    else:
-        write_output(output, _render(fmt, result, color=False, quiet=quiet, fail_on=config.fail_on))
-    failing = result.at_or_above(config.fail_on) if config.fail_on != "never" else []
-    return 1 if failing else 0
+    return emit(result, fmt=fmt, output=output, fail_on=config.fail_on, no_color=no_color, quiet=quiet,
+                write_baseline_path=write_baseline_path)
 
 
 @click.command("export-suite")
