@@ -30,6 +30,7 @@ def write_output(path: str | os.PathLike | None, data: str | bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a report is shared like any file
         os.replace(tmp, target)
     except BaseException:
         try:
@@ -37,3 +38,9 @@ def write_output(path: str | os.PathLike | None, data: str | bytes) -> None:
         except OSError:
             pass
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
