@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class AuditorError(Exception):
     """Base for every error the CLI reports as one line with exit code 2."""
@@ -25,7 +27,16 @@ class AuditorError(Exception):
                 if self.column is not None:
                     where += f":{self.column}"
             where += ": "
-        return f"{where}{self.message}"
+        return _printable(f"{where}{self.message}")
+
+
+# Characters that would break the one line or drive the terminal (a file named "a\nb.txt", an ESC
+# sequence, a bidi override): written as escapes.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _printable(text: str) -> str:
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 class InputError(AuditorError):

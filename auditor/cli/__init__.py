@@ -3,6 +3,7 @@ runs, so `auditor --help` loads click and nothing heavy."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -67,6 +68,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: commands return their exit code; AuditorError becomes one line and exit 2."""
     try:
         code = cli.main(args=argv, prog_name="auditor", standalone_mode=False)
+        sys.stdout.flush()  # a full disk behind `> report.json` fails here, not silently at exit
     except AuditorError as exc:
         click.echo(f"auditor: error: {exc.one_line()}", err=True)
         sys.exit(exc.exit_code)
@@ -78,4 +80,19 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
+    except OSError as exc:  # stdout on a full disk, a file that vanished mid-run: one line, not a traceback
+        where = f"{exc.filename}: " if exc.filename else "writing output: "
+        click.echo(f"auditor: error: {where}{exc.strerror or exc}", err=True)
+        _discard_stdout()
+        sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _discard_stdout() -> None:
+    """Drop what could not be written, so the interpreter does not fail again flushing it at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass

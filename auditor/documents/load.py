@@ -685,7 +685,7 @@ def _html_text(data: bytes, path: str, encoding: str | None) -> tuple[str, str]:
     source, charset = _decode_html(data, path, encoding)
     parser = _VisibleText()
     try:
-        parser.feed(source)
+        parser.feed(_drop_unterminated_tail(source))
         parser.close()
     except Exception as exc:  # html.parser is lenient; this is defence in depth
         raise InputError(f"not valid HTML ({type(exc).__name__}: {_first_line(exc)})",
@@ -694,6 +694,17 @@ def _html_text(data: bytes, path: str, encoding: str | None) -> tuple[str, str]:
     if not text.strip():
         raise InputError("no text in document", path=path)
     return text, f"html:{charset}"
+
+
+_OPENS_MARKUP = re.compile(r"<[a-zA-Z/!?]")
+
+
+def _drop_unterminated_tail(source: str) -> str:
+    """Cut a tag, comment or declaration that opens after the last '>' and so never closes: a
+    browser shows nothing of it (end of file in a tag), and html.parser rescans to the end of the
+    page from each such '<', which is quadratic (800 KB of '<!--' or '<a ' took minutes)."""
+    m = _OPENS_MARKUP.search(source, source.rfind(">") + 1)
+    return source[:m.start()] if m else source
 
 
 def _decode_html(data: bytes, path: str, encoding: str | None) -> tuple[str, str]:

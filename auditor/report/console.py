@@ -152,7 +152,7 @@ def _finding_lines(f: Finding, docs: dict[str, Any], strings: dict[str, str], fr
 
 def _header(f: Finding) -> Text:
     text = Text()
-    text.append(f.document, style="bold")
+    text.append(_inline(f.document), style="bold")
     text.append(f":{f.line}:{f.column}", style="cyan")
     text.append("  ")
     text.append(f.rule, style="bold")
@@ -169,9 +169,9 @@ def _related(r: Related, docs: dict[str, Any], strings: dict[str, str]) -> Text:
     original = _original(doc) if doc is not None else None
     if original is not None and 0 <= r.start <= len(original):
         line, column = line_and_column(original, r.start)
-        out.append(f"{r.document}:{line}:{column}", style="bold")
+        out.append(f"{_inline(r.document)}:{line}:{column}", style="bold")
     else:
-        out.append(r.document, style="bold")
+        out.append(_inline(r.document), style="bold")
         out.append(" " + strings["offsets"].format(start=r.start, end=r.end))
     if r.text:
         quoted = _inline(r.text)

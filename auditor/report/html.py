@@ -675,7 +675,7 @@ class _Report:
             yield '<p class="meta">' + esc(t["doc_missing"]) + "</p>"
         yield '<div class="doc-body">'
         if doc.text is not None:
-            yield f'<div class="text" lang="zh-CN">'
+            yield '<div class="text" lang="zh-CN">'
             yield from self._text(doc)
             yield "</div>"
         yield from self._finding_list(doc)
@@ -691,7 +691,7 @@ class _Report:
         shown = 0
         for i in doc.findings:
             f = self.findings[i]
-            classes = [f"finding", f"s-{f['severity']}"]
+            classes = ["finding", f"s-{f['severity']}"]
             if "suppressed" in f:
                 classes.append("filtered sup")
             else:

@@ -13,11 +13,7 @@ from ..errors import UsageError
 def write_output(path: str | os.PathLike | None, data: str | bytes) -> None:
     """Write to `path` atomically (temp file in the same folder, then rename), or to stdout if None."""
     if path is None or str(path) == "-":
-        if isinstance(data, bytes):
-            sys.stdout.buffer.write(data)
-        else:
-            sys.stdout.write(data)
-        sys.stdout.flush()
+        _write_stdout(data)
         return
     target = Path(path)
     if target.is_dir():
@@ -32,12 +28,36 @@ def write_output(path: str | os.PathLike | None, data: str | bytes) -> None:
             out.write(data.encode("utf-8") if isinstance(data, str) else data)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a report is shared like any file
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(exc, OSError):  # a full disk, a quota, the folder gone: one line, exit 2
+            raise UsageError(f"cannot write output: {exc.strerror or exc}", path=str(target)) from None
         raise
+
+
+def _write_stdout(data: str | bytes) -> None:
+    """All of `data` to stdout, or an OSError. On a full disk behind `> report.json`, write(2)
+    first writes part and returns its length; the buffered file object then dropped the rest without
+    an error, so the bytes go to the descriptor here, in a loop that sees the ENOSPC."""
+    stream = sys.stdout
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test runner's capture)
+        if isinstance(data, bytes):
+            stream.buffer.write(data)
+        else:
+            stream.write(data)
+        stream.flush()
+        return
+    if isinstance(data, str):
+        data = data.encode(getattr(stream, "encoding", None) or "utf-8", getattr(stream, "errors", None) or "strict")
+    stream.flush()
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _umask() -> int:

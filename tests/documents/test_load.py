@@ -23,6 +23,7 @@ from auditor.documents.load import (
     load_text,
 )
 from auditor.errors import InputError
+from tests.support import make_pdf, make_zip
 
 FIXTURE_DIR = Path(__file__).resolve().parents[2] / "fixtures"
 FIXTURES = sorted(FIXTURE_DIR.glob("*.txt"))
@@ -72,45 +73,6 @@ def _make_docx(paragraphs: list[str], table: list[list[str]] | None = None,
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
-
-
-def _zip(members: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return out.getvalue()
-
-
-def _make_pdf(content: bytes | None) -> bytes:
-    """A minimal but correct one-page PDF, written by hand (pypdf cannot write text).
-
-    ``content`` is the page's content stream; None leaves the page without one.
-    Offsets in the xref table are computed from the bytes actually written.
-    """
-    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792]"
-    if content is not None:
-        page += b" /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R"
-    page += b" >>"
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        page,
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content or b""), content or b""),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\n" % (len(objects) + 1)
-    out += b"startxref\n%d\n%%%%EOF\n" % xref
-    return bytes(out)
 
 
 PDF_TEXT = b"BT /F1 12 Tf 72 720 Td (Report 2021 total 1416) Tj ET"
@@ -384,7 +346,7 @@ def test_docx_random_bytes(tmp_path: Path) -> None:
 
 
 def test_docx_zip_without_document_xml(tmp_path: Path) -> None:
-    data = _zip({"[Content_Types].xml": b"<Types/>", "readme.txt": b"hello"})
+    data = make_zip({"[Content_Types].xml": b"<Types/>", "readme.txt": b"hello"})
     err = _load_error(_write(tmp_path, "nodoc.docx", data))
     assert "word/document.xml" in err.message and err.message.startswith("not a valid .docx")
 
@@ -393,7 +355,7 @@ def test_docx_corrupt_xml(tmp_path: Path) -> None:
     good = zipfile.ZipFile(io.BytesIO(_make_docx(["正文"])))
     members = {info.filename: good.read(info) for info in good.infolist()}
     members["word/document.xml"] = b"<w:document><w:body><w:p>broken"
-    err = _load_error(_write(tmp_path, "corrupt.docx", _zip(members)))
+    err = _load_error(_write(tmp_path, "corrupt.docx", make_zip(members)))
     assert err.message.startswith("not a valid .docx (")
 
 
@@ -437,7 +399,7 @@ def test_docx_zip_bomb_over_size_limit(zip_bomb: str) -> None:
 
 
 def test_pdf_text_layer(tmp_path: Path) -> None:
-    data = _make_pdf(PDF_TEXT)
+    data = make_pdf(PDF_TEXT)
     doc = load_document(_write(tmp_path, "report.pdf", data))
     assert doc.text.strip() == "Report 2021 total 1416"
     assert doc.format == "pdf" and doc.encoding == "pdf"
@@ -445,7 +407,7 @@ def test_pdf_text_layer(tmp_path: Path) -> None:
 
 
 def test_pdf_without_text_layer(tmp_path: Path) -> None:
-    err = _load_error(_write(tmp_path, "scan.pdf", _make_pdf(None)))
+    err = _load_error(_write(tmp_path, "scan.pdf", make_pdf(None)))
     assert err.message == "PDF has no text layer (scanned image?); run OCR first"
 
 
@@ -455,25 +417,25 @@ def test_pdf_garbage(tmp_path: Path) -> None:
 
 
 def test_pdf_truncated(tmp_path: Path) -> None:
-    data = _make_pdf(PDF_TEXT)
+    data = make_pdf(PDF_TEXT)
     err = _load_error(_write(tmp_path, "cut.pdf", data[: len(data) // 3]))
     assert "PDF" in err.message
 
 
 def test_pdf_encrypted_with_password(tmp_path: Path) -> None:
-    data = _encrypt_pdf(_make_pdf(PDF_TEXT), user_password="secret")
+    data = _encrypt_pdf(make_pdf(PDF_TEXT), user_password="secret")
     assert "encrypted PDF" in _load_error(_write(tmp_path, "locked.pdf", data)).message
 
 
 def test_pdf_encrypted_with_empty_password_opens(tmp_path: Path) -> None:
-    data = _encrypt_pdf(_make_pdf(PDF_TEXT), user_password="")
+    data = _encrypt_pdf(make_pdf(PDF_TEXT), user_password="")
     doc = load_document(_write(tmp_path, "owner-only.pdf", data))
     assert doc.text.strip() == "Report 2021 total 1416"
 
 
 def test_pdf_warnings_stay_off_stderr(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     # A wrong startxref pointer: pypdf recovers but logs "incorrect startxref pointer".
-    data = _make_pdf(PDF_TEXT)
+    data = make_pdf(PDF_TEXT)
     damaged = data.replace(b"startxref\n", b"startxref\n9").replace(b"xref\n0 6", b"xref\n0 7")
     doc = load_document(_write(tmp_path, "odd.pdf", damaged))
     assert doc.text.strip() == "Report 2021 total 1416"

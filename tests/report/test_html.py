@@ -7,7 +7,6 @@ browser they are skipped locally, but in CI (CI=true) a missing browser fails th
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from html import unescape
@@ -22,13 +21,10 @@ from auditor.findings import Finding, Related, fingerprint, line_and_column
 from auditor.metrics import Metric
 from auditor.report.html import json_for_script, render_html
 from auditor.rules.model import Rule
+from tests.support import chromium
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures"
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
-IN_CI = os.environ.get("CI") == "true"
 
 
 # --------------------------------------------------------------------------- data
@@ -348,22 +344,8 @@ def test_metric_spans_get_anchors(zh_result, zh_html):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        if IN_CI:
-            pytest.fail(f"{CHROMIUM} is missing: CI must run the browser tests")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        if IN_CI:
-            raise
-        pytest.skip("playwright is not installed")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 class Opened(SimpleNamespace):

@@ -1,0 +1,98 @@
+"""The real command line in a child process, as a user or a CI job runs it, with its wall time and
+peak memory measured; and the one-line error every bad input must end in."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "fixtures"
+
+# Root reads and writes whatever the permission bits say; to see a permission error as a user
+# does, a child run by root drops the two capabilities that let it ignore them.
+_SETPRIV = shutil.which("setpriv")
+_DROP = "-dac_override,-dac_read_search"
+
+
+def env(**extra: str) -> dict[str, str]:
+    """A child's environment: this source tree first on the path (whatever is installed), UTF-8."""
+    return {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+            "PYTHONIOENCODING": "utf-8", "COLUMNS": "120", "NO_COLOR": "1", **extra}
+
+
+def can_drop_privileges() -> bool:
+    return os.geteuid() != 0 or _SETPRIV is not None
+
+
+def unprivileged(argv: list[str]) -> list[str]:
+    if os.geteuid() != 0:
+        return argv
+    return [_SETPRIV, f"--inh-caps={_DROP}", f"--bounding-set={_DROP}", *argv]
+
+
+@dataclass
+class Run:
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+    peak_mb: float  # the child's peak resident memory
+
+    @property
+    def error_lines(self) -> list[str]:
+        return [line for line in self.stderr.splitlines() if line.strip()]
+
+
+class _Measured(subprocess.Popen):
+    """Popen that reaps its child with wait4, keeping the child's own resource usage."""
+
+    rusage = None
+
+    def _try_wait(self, wait_flags):  # the one place Popen reaps the child (CPython 3.8+)
+        try:
+            pid, status, usage = os.wait4(self.pid, wait_flags)
+        except ChildProcessError:
+            return self.pid, 0
+        if pid:
+            self.rusage = usage
+        return pid, status
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 60, drop_privileges: bool = False) -> Run:
+    """`python -m auditor ARGS` in a child. A hang fails the test at `timeout` (the child is killed)."""
+    argv = [sys.executable, "-m", "auditor", *args]
+    if drop_privileges:
+        argv = unprivileged(argv)
+    started = time.perf_counter()
+    proc = _Measured(argv, cwd=cwd or ROOT, env=env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                     stderr=subprocess.PIPE)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise AssertionError(f"auditor {' '.join(args)} did not finish within {timeout} s (a hang)") from None
+    seconds = time.perf_counter() - started
+    peak_mb = proc.rusage.ru_maxrss / 1024 if proc.rusage is not None else float("nan")  # Linux: KB
+    return Run(tuple(args), proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
+               seconds, peak_mb)
+
+
+def one_line_error(run: Run, *needles: str) -> str:
+    """Exit 2, no traceback, and exactly one line on stderr: `auditor: error: …` holding every needle."""
+    assert "Traceback" not in run.stderr, run.stderr
+    assert run.returncode == 2, (run.returncode, run.stderr[-2000:])
+    lines = run.error_lines
+    assert len(lines) == 1, run.stderr
+    line = lines[0]
+    assert line.startswith("auditor: error: "), line
+    for needle in needles:
+        assert needle in line, (needle, line)
+    return line
