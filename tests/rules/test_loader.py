@@ -55,6 +55,14 @@ def test_yaml_syntax_error_names_line_and_column(tmp_path):
     assert "YAML syntax error" in err.message
 
 
+@pytest.mark.parametrize("body", ["[" * 100_000 + "]" * 100_000, "{a: " * 100_000, "- " * 100_000])
+def test_nesting_that_would_crash_the_c_parser_is_one_error(tmp_path, body):
+    """libyaml's composer recurses in C: 100 000 levels crashed the interpreter (a segfault, no
+    message at all) before the depth was checked on the event stream."""
+    with pytest.raises(RuleFileError, match="nested too deeply"):
+        load_rule_file(_write(tmp_path, "rules:\n  - " + body))
+
+
 def test_unknown_kind(tmp_path):
     err = _error(tmp_path, GOOD.replace("kind: placeholder", "kind: nosuchkind"))
     assert (err.line, err.column) == (4, 11)
