@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,37 +51,43 @@ class Run:
         return [line for line in self.stderr.splitlines() if line.strip()]
 
 
-class _Measured(subprocess.Popen):
-    """Popen that reaps its child with wait4, keeping the child's own resource usage."""
-
-    rusage = None
-
-    def _try_wait(self, wait_flags):  # the one place Popen reaps the child (CPython 3.8+)
-        try:
-            pid, status, usage = os.wait4(self.pid, wait_flags)
-        except ChildProcessError:
-            return self.pid, 0
-        if pid:
-            self.rusage = usage
-        return pid, status
+# The child's peak memory is its own VmHWM, written by this launcher when the interpreter exits.
+# Not the rusage of a reaped child: Linux carries the mm high-water mark across fork and exec, so a
+# child of a 400 MB pytest process reports at least 400 MB however little it uses.
+_LAUNCHER = """
+import atexit, os, runpy, sys
+def _peak():
+    with open("/proc/self/status") as status:
+        kb = next((line.split()[1] for line in status if line.startswith("VmHWM:")), "nan")
+    with open(os.environ["AUDITOR_TEST_PEAK_FILE"], "w") as out:
+        out.write(kb)
+atexit.register(_peak)
+sys.argv[0] = "auditor"
+runpy.run_module("auditor", run_name="__main__", alter_sys=True)
+"""
 
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 60, drop_privileges: bool = False) -> Run:
     """`python -m auditor ARGS` in a child. A hang fails the test at `timeout` (the child is killed)."""
-    argv = [sys.executable, "-m", "auditor", *args]
+    argv = [sys.executable, "-c", _LAUNCHER, *args]
     if drop_privileges:
         argv = unprivileged(argv)
-    started = time.perf_counter()
-    proc = _Measured(argv, cwd=cwd or ROOT, env=env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                     stderr=subprocess.PIPE)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        raise AssertionError(f"auditor {' '.join(args)} did not finish within {timeout} s (a hang)") from None
-    seconds = time.perf_counter() - started
-    peak_mb = proc.rusage.ru_maxrss / 1024 if proc.rusage is not None else float("nan")  # Linux: KB
+    with tempfile.TemporaryDirectory() as tmp:
+        peak_file = Path(tmp) / "peak"
+        peak_file.write_text("nan")
+        peak_file.chmod(0o666)  # the child may run without root's override
+        os.chmod(tmp, 0o777)
+        started = time.perf_counter()
+        proc = subprocess.Popen(argv, cwd=cwd or ROOT, env=env(AUDITOR_TEST_PEAK_FILE=str(peak_file)),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise AssertionError(f"auditor {' '.join(args)} did not finish within {timeout} s (a hang)") from None
+        seconds = time.perf_counter() - started
+        peak_mb = float(peak_file.read_text() or "nan") / 1024  # VmHWM is in kB
     return Run(tuple(args), proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
                seconds, peak_mb)
 
