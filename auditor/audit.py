@@ -10,9 +10,8 @@ from .config import Config
 from .documents.load import iter_document_paths
 from .errors import UsageError
 from .findings import SEVERITY_RANK, Finding
-from .pipeline import AnalysedDocument, analyse_path
-from .rules.context import AuditContext
-from .rules.engine import run_rules, select_rules
+from .pipeline import AnalysedDocument
+from .rules.engine import select_rules
 from .rules.loader import RuleSet, load_rules
 from .rules.model import Rule
 
@@ -31,17 +30,22 @@ class AuditResult:
         return [f for f in self.findings if f.suppressed is None and SEVERITY_RANK[f.severity] >= threshold]
 
 
-def analyse_paths(paths: Iterable[str], config: Config, *, jobs: int | None = None) -> list[AnalysedDocument]:
-    """Every document through the pipeline, in path order: in `jobs` (default config.jobs, else one
-    per core) worker processes, with results identical to one process (auditor/engines/local.py)."""
-    from .engines.local import analyse_files
-
+def document_files(paths: Iterable[str], config: Config) -> list[str]:
+    """The files an audit reads, in path order; none is a usage error."""
     paths = list(paths)
     files = list(iter_document_paths(paths, exclude=config.exclude))
     if not files:
         raise UsageError("no documents found (supported: .txt .md .docx .pdf .html)",
                          path=paths[0] if len(paths) == 1 else None)
-    return analyse_files(files, year=config.year, max_bytes=config.max_bytes,
+    return files
+
+
+def analyse_paths(paths: Iterable[str], config: Config, *, jobs: int | None = None) -> list[AnalysedDocument]:
+    """Every document through the pipeline, in path order: in `jobs` (default config.jobs, else one
+    per core) worker processes, with results identical to one process (auditor/engines/local.py)."""
+    from .engines.local import analyse_files
+
+    return analyse_files(document_files(paths, config), year=config.year, max_bytes=config.max_bytes,
                          jobs=jobs if jobs is not None else config.jobs)
 
 
@@ -65,16 +69,28 @@ def _open_history(config: Config, history):
 
 
 def run_audit(paths: Sequence[str], config: Config, *, history=None, baseline: str | None = None) -> AuditResult:
+    """The audit of `paths`: analysis and the rules that read one document at a time in `config.jobs`
+    worker processes, then the corpus-wide rules (auditor.engines.local.audit_documents); the
+    findings are those of one process running every rule over every document."""
+    from .engines.local import audit_documents
+
     started = time.perf_counter()
     rule_set, rules = load_selected_rules(config)  # rule errors surface before any document is read
     baselined = _load_baseline(baseline)
-    documents = analyse_paths(paths, config)
-    store, opened = _open_history(config, history)
+    files = document_files(paths, config)
+    opened: list = []
+
+    def open_history():  # once every document is read: a file's error comes first, the lock is held briefly
+        store, mine = _open_history(config, history)
+        if mine:
+            opened.append(store)
+        return store
+
     try:
-        ctx = AuditContext(documents, lang=config.lang, regex_timeout=config.regex_timeout, history=store)
-        findings = apply_suppressions(documents, run_rules(rules, ctx), baselined)
+        documents, found = audit_documents(files, config, rules, history=open_history)
+        findings = apply_suppressions(documents, found, baselined)
     finally:
-        if opened:
+        for store in opened:
             store.close()  # release the file's shared lock: a writer may be waiting
     return AuditResult(tuple(documents), tuple(findings), rule_set, tuple(rules),
                        time.perf_counter() - started, config.lang)

@@ -1,9 +1,9 @@
 """History store: ingest rate, and the time to audit one page against large archives.
 
     python bench/bench_history.py [--sizes 10000,100000] [--batch 10000] [--dir /tmp/auditor-bench]
-                                  [--json bench/results/history.json]
+                                  [--json bench/results/history.json] [--keep] [--recall]
 
-Three measurements:
+Four measurements:
 
   pipeline  `history add` as a user runs it: the five fixtures through the pipeline, into frames,
             into a fresh store (documents and metric rows per second, analysis included);
@@ -13,8 +13,13 @@ Three measurements:
             sentence and band hashes made unique (a tenth kept per series: text a series reuses
             from year to year). Running the pipeline 10^5 times would measure the pipeline;
   audit     at each archive size, `run_audit` of fixtures/000 (2021) with the store (opened afresh
-            each time, median of 3) beside the same audit without it, and the history lookups
-            alone, cold (the batched index lookups the yoy and archive-duplicate rules make).
+            each time, median of 3, wall and CPU seconds) beside the same audit without it; then
+            the parts alone, on a store opened afresh: opening it, and the batched lookups the
+            yoy, archive-duplicate and archive-near-copy rules make (cold);
+  recall    (--recall) how often a near copy shares a band with the sentence it copies, for the
+            store's MinHash parameters and others: mutated copies of the fixtures' sentences (1-3
+            characters changed), by n-gram Jaccard similarity; and the pairs of different
+            sentences that would be compared.
 
 Series 0 keeps the real organisation names and hashes, so the audited page has seventeen years of
 history (the robust band) and real copies to find.
@@ -39,6 +44,7 @@ import pandas as pd  # noqa: E402
 from auditor.audit import run_audit  # noqa: E402
 from auditor.config import Config  # noqa: E402
 from auditor.history.fingerprints import key_hash  # noqa: E402
+from auditor.history.fingerprints import DEFAULT_MINHASH, MinHashParams  # noqa: E402
 from auditor.history.store import (Exclusion, HistoryStore, IngestBatch, TABLES,  # noqa: E402
                                    batch_from_documents, series_key)
 from auditor.pipeline import analyse_path  # noqa: E402
@@ -65,6 +71,8 @@ def synthetic(base: IngestBatch, first: int, count: int, rng: np.random.Generato
     series_salt = np.array([int(k) * 0x9E3779B97F4A7C15 % 2**62 for k in series], dtype=np.int64)  # 0 for series 0
     out = {}
     for table, frame in base.frames().items():
+        if table == "clause_keys":
+            continue  # made from the mutated clauses below: a copy's seed and its run agree
         parts = []
         for f in range(len(FIXTURES)):
             local = np.flatnonzero(fixture == f)  # positions (0..count-1) of the pages made from fixture f
@@ -76,6 +84,10 @@ def synthetic(base: IngestBatch, first: int, count: int, rng: np.random.Generato
             part["doc_id"] = who
             parts.append(_mutate(table, part, who, ids, year, series, salt, series_salt, rng))
         out[table] = pd.concat(parts, ignore_index=True) if parts else frame.iloc[0:0]
+    keyed = base.clause_keys["doc_id"].to_numpy() * 1_000_000 + base.clause_keys["ordinal"].to_numpy()
+    clauses = out["clauses"]
+    mine = fixture[clauses["doc_id"].to_numpy()] * 1_000_000 + clauses["ordinal"].to_numpy(dtype=np.int64)
+    out["clause_keys"] = clauses.loc[np.isin(mine, keyed), ["hash", "doc_id", "ordinal"]].astype("int64")
     return IngestBatch(**out, minhash=base.minhash)
 
 
@@ -100,39 +112,48 @@ def _mutate(table, part, who, ids, year, series, salt, series_salt, rng) -> pd.D
         if col in part:
             keep = rng.random(len(part)) < KEEP
             values = part[col].to_numpy(dtype=np.int64)
-            part[col] = np.where(keep, values ^ series_salt[who], values ^ salt[who])
+            mixed = np.where(keep, values ^ series_salt[who], values ^ salt[who])
+            # band keys are 32 bits: the low half of the salted value (a kept key stays as it was)
+            part[col] = mixed if col == "hash" else (mixed & 0xFFFFFFFF).astype(np.uint32).view(np.int32)
+    if table == "bands":  # a page stores each band key once
+        part = part.drop_duplicates(["doc_id", "band_key"])
     return part
 
 
-def time_audit(store_path: Path | None, repeat: int = 3) -> tuple[float, int]:
-    """Median seconds of `run_audit` on fixtures/000 (the store opened afresh each time, as a new
-    `auditor audit` process would), and the findings."""
+def time_audit(store_path: Path | None, repeat: int = 3) -> tuple[float, float, int]:
+    """Median wall and CPU seconds of `run_audit` on fixtures/000 (the store opened afresh each
+    time, as a new `auditor audit` process would), and the findings."""
     config = Config(history=str(store_path) if store_path else None)
     page = str(FIXTURES[0])
     times = []
     for _ in range(repeat):
-        started = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         result = run_audit([page], config, history=None if store_path else False)
-        times.append(time.perf_counter() - started)
-    return sorted(times)[len(times) // 2], len(result.findings)
+        times.append((time.perf_counter() - wall, time.process_time() - cpu))
+    (wall, cpu), = [sorted(times)[len(times) // 2]]
+    return wall, cpu, len(result.findings)
 
 
-def time_lookups(store: HistoryStore, page) -> dict[str, float]:
-    """The batched lookups the rules make for one page (wall and CPU seconds), on a cold memo:
-    the archived figures of its organisations, the hashes of its clauses that could seed a copy
-    (as the archive-duplicate rule asks), then the clauses and text of the pages they are on."""
+def time_lookups(path: Path, page) -> dict[str, float]:
+    """The store opened afresh, then the batched lookups the rules make for one page (wall and
+    CPU seconds), cold: the archived figures of its organisations; the hashes of its clauses that
+    could seed a copy (as the archive-duplicate rule asks), then the clauses and text of the
+    pages they are on; the band keys of its longer sentences (as the archive-near rule asks),
+    then the candidates' text to compare."""
     from auditor.rules.kinds.duplicate import _Weigher, fold_key
     from auditor.rules.loader import load_rule_file
 
-    rule = next(r for r in load_rule_file(ROOT / "rules" / "duplicate.yaml") if r.id == "D006")
-    weigh = _Weigher(rule.params)
+    rules = {r.id: r for r in load_rule_file(ROOT / "rules" / "duplicate.yaml")}
+    weigh = _Weigher(rules["D006"].params)
+    near = rules["D008"].params
     exclude = Exclusion.of([page])
     keys = {(m.entity, m.metric) for m in page.metrics if m.entity and m.metric}
     text = page.norm.text
     spans = [text[c.start:c.end] for s in page.segmentation.sentences() for c in s.clauses]
     hashes = [key_hash(fold_key(t)) for t in spans if fold_key(t) and weigh.substantial(t)]
-    out: dict = {"hashes": len(hashes)}
-    store._cache.clear()
+    sentences = [fold_key(text[s.start:s.end]) for s in page.segmentation.sentences()]
+    cores = [c for c in sentences if len(c) >= max(DEFAULT_MINHASH.min_chars, near.ngram)]
+    out: dict = {"hashes": len(hashes), "sentences": len(cores)}
 
     def timed(name, fn):
         w, c = time.perf_counter(), time.process_time()
@@ -140,11 +161,81 @@ def time_lookups(store: HistoryStore, page) -> dict[str, float]:
         out[f"{name}_s"], out[f"{name}_cpu_s"] = time.perf_counter() - w, time.process_time() - c
         return result
 
-    figures = timed("figures", lambda: store.earlier_figures(keys, (2015, 2022), exclude))
-    counts, places = timed("clauses", lambda: store.clause_places(hashes, exclude))
-    docs = {p.doc_id for ps in places.values() for p in ps if counts[p.hash] < 5}
-    timed("follow", lambda: (store.clauses_of(docs), store.documents_info(docs)))
-    out["figures"], out["clause_hits"] = len(figures), len(places)
+    store = timed("open", lambda: HistoryStore.open(path, read_only=True))
+    with store:
+        figures = timed("figures", lambda: store.earlier_figures(keys, (2015, 2022), exclude))
+        counts, places = timed("clauses", lambda: store.clause_places(hashes, exclude))
+        docs = {p.doc_id for ps in places.values() for p in ps if counts[p.hash] < 5}
+        timed("follow", lambda: (store.clauses_of(docs), store.documents_info(docs)))
+        frame = timed("bands", lambda: store.sentence_candidates(store.band_queries(cores), exclude, near.max_bucket))
+        timed("compare", lambda: store.documents_info(frame["doc_id"].tolist()))
+    out["figures"], out["clause_hits"], out["band_candidates"] = len(figures), len(places), len(frame)
+    return out
+
+
+def store_mb(path: Path) -> tuple[float, float]:
+    """(file MB, MB in used blocks): DuckDB reuses freed blocks but does not shrink its file."""
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        block, used = con.execute("SELECT block_size, used_blocks FROM pragma_database_size()").fetchall()[0]
+    finally:
+        con.close()
+    return round(os.path.getsize(path) / 1e6, 1), round(block * used / 1e6, 1)
+
+
+def recall(configs: list[tuple[int, int]], seed: int = 3) -> dict:
+    """For each (bands, rows): the share of mutated copies sharing a band with their sentence, by
+    Jaccard similarity, and the pairs of distinct fixture sentences below 0.5 sharing one."""
+    import itertools
+    import random
+    from collections import defaultdict
+
+    from auditor.rules.kinds.duplicate import fold_key, minhash
+
+    cores = sorted({fold_key(doc.norm.text[s.start:s.end]) for doc in map(analyse_path, FIXTURES)
+                    for s in doc.segmentation.sentences()})
+    cores = [c for c in cores if len(c) >= DEFAULT_MINHASH.min_chars]
+    han = [c for c in "".join(cores) if "\u4e00" <= c <= "\u9fff"]
+    rng = random.Random(seed)
+
+    def grams(s: str) -> set[str]:
+        return {s[i:i + 5] for i in range(len(s) - 4)}
+
+    def jaccard(a: str, b: str) -> float:
+        ga, gb = grams(a), grams(b)
+        return len(ga & gb) / len(ga | gb)
+
+    pairs = []
+    for c in cores:
+        for m in (1, 2, 3):
+            s = list(c)
+            for _ in range(m):
+                i = rng.randrange(len(s))
+                s[i] = str(rng.randrange(10)) if s[i].isdigit() else rng.choice(han)
+            if (t := "".join(s)) != c:
+                pairs.append((c, t, jaccard(c, t)))
+    js = np.array([j for *_, j in pairs])
+    out = {"sentences": len(cores), "copies": len(pairs), "configs": {}}
+    for bands, rows in configs:
+        n = bands * rows
+        a = minhash([x for x, _, _ in pairs], 5, n, 1)
+        b = minhash([y for _, y, _ in pairs], 5, n, 1)
+        hit = (a.reshape(len(pairs), bands, rows) == b.reshape(len(pairs), bands, rows)).all(axis=2).any(axis=1)
+        by = {f"{lo:.1f}-{hi:.1f}": round(float(hit[(js >= lo) & (js < hi)].mean()), 3)
+              for lo, hi in ((0.6, 0.7), (0.7, 0.8), (0.8, 0.9), (0.9, 1.0))}
+        sig = minhash(cores, 5, n, 1)
+        buckets: dict = defaultdict(list)
+        for i in range(len(cores)):
+            for k in range(bands):
+                buckets[(k, sig[i, k * rows:(k + 1) * rows].tobytes())].append(i)
+        shared = {p for m in buckets.values() if 1 < len(m) <= 50 for p in itertools.combinations(m, 2)}
+        out["configs"][f"{bands}x{rows}"] = {
+            "keys_per_sentence": bands, "recall_at_0.7": round(float(hit[js >= 0.7].mean()), 3), "by_jaccard": by,
+            "dissimilar_pairs_compared": sum(1 for i, j in shared if jaccard(cores[i], cores[j]) < 0.5)}
+        print(f"  {bands:>2} bands x {rows} rows: recall at J>=0.7 {out['configs'][f'{bands}x{rows}']['recall_at_0.7']}"
+              f"  {by}  dissimilar pairs compared: {out['configs'][f'{bands}x{rows}']['dissimilar_pairs_compared']}")
     return out
 
 
@@ -160,11 +251,16 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=10_000, help="pages per add_batch transaction")
     ap.add_argument("--dir", type=Path, default=Path("/tmp/auditor-bench"))
     ap.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "history.json")
+    ap.add_argument("--keep", action="store_true", help="keep the store files (default: removed at the end)")
+    ap.add_argument("--recall", action="store_true", help="also measure band recall on mutated sentences")
     args = ap.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
     shutil.rmtree(args.dir, ignore_errors=True)
     args.dir.mkdir(parents=True)
-    results: dict = {"sizes": {}}
+    results: dict = {"minhash": DEFAULT_MINHASH.as_meta(), "sizes": {}}
+    if args.recall:
+        print("band recall on mutated copies of the fixtures' sentences:")
+        results["recall"] = recall([(16, 4), (8, 4), (10, 3), (8, 3), (6, 3), (6, 2)])
 
     # pipeline: files → analysis → frames → store
     base, analyse_s = base_frames()
@@ -185,40 +281,48 @@ def main() -> None:
     page = analyse_path(FIXTURES[0])
     path = args.dir / "archive.duckdb"
     rng = np.random.default_rng(7)
-    done, write_total, rows_total = 0, 0.0, {t: 0 for t in TABLES}
-    base_audit, base_findings = time_audit(None)
-    print(f"audit of {FIXTURES[0].name} without history: {base_audit:.2f} s, {base_findings} findings")
-    print(f"{'pages':>8} {'write s':>8} {'pages/s':>8} {'metrics/s':>10} {'MB':>7} {'audit s':>8} "
-          f"{'no-hist s':>9} {'lookups s':>9} {'findings':>8}")
+    done, write_total, write_cpu, rows_total = 0, 0.0, 0.0, {t: 0 for t in TABLES}
+    print(f"{'pages':>8} {'write s':>8} {'pages/s':>8} {'metrics/s':>10} {'MB':>8} {'audit s':>8} {'cpu s':>6} "
+          f"{'no-hist s':>9} {'cpu s':>6} {'open s':>7} {'lookups s':>9} {'cpu s':>6} {'findings':>8}")
     for size in sizes:
         while done < size:
             n = min(args.batch, size - done)
             batch = synthetic(base, done, n, rng)
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             with HistoryStore.open(path) as store:
                 result = store.add_batch(batch)
             write_total += time.perf_counter() - t
+            write_cpu += time.process_time() - c
             for table, k in result.rows.items():
                 rows_total[table] += k
             done += n
-        base_audit, base_findings = time_audit(None)  # again, beside it: the machine's load drifts
-        audit_s, findings = time_audit(path)
-        with HistoryStore.open(path, read_only=True) as store:
-            look = time_lookups(store, page)
-        lookups = look["figures_s"] + look["clauses_s"] + look["follow_s"]
-        row = {"pages": done, "write_s": round(write_total, 2), "pages_per_s": round(done / write_total),
-               "metric_rows_per_s": round(rows_total["metrics"] / write_total),
-               "rows": dict(rows_total), "store_mb": round(os.path.getsize(path) / 1e6, 1),
-               "audit_s": round(audit_s, 3), "audit_without_history_s": round(base_audit, 3),
-               "history_cost_s": round(audit_s - base_audit, 3), "lookups_s": round(lookups, 3),
+        base_audit, base_cpu, base_findings = time_audit(None)  # beside it: the machine's load drifts
+        audit_s, audit_cpu, findings = time_audit(path)
+        look = time_lookups(path, page)
+        parts = ("figures", "clauses", "follow", "bands", "compare")
+        lookups, lookups_cpu = sum(look[f"{p}_s"] for p in parts), sum(look[f"{p}_cpu_s"] for p in parts)
+        file_mb, used_mb = store_mb(path)
+        row = {"pages": done, "write_s": round(write_total, 2), "write_cpu_s": round(write_cpu, 2),
+               "pages_per_s": round(done / write_total), "metric_rows_per_s": round(rows_total["metrics"] / write_total),
+               "rows": dict(rows_total), "store_mb": file_mb, "store_used_mb": used_mb,
+               "audit_s": round(audit_s, 3), "audit_cpu_s": round(audit_cpu, 3),
+               "audit_without_history_s": round(base_audit, 3), "audit_without_history_cpu_s": round(base_cpu, 3),
+               "history_cost_s": round(audit_s - base_audit, 3), "history_cost_cpu_s": round(audit_cpu - base_cpu, 3),
+               "open_s": round(look["open_s"], 3), "open_cpu_s": round(look["open_cpu_s"], 3),
+               "lookups_s": round(lookups, 3), "lookups_cpu_s": round(lookups_cpu, 3),
                "lookups": {k: round(v, 4) if isinstance(v, float) else v for k, v in look.items()},
-               "findings": findings, "peak_rss_gb": round(_peak_rss_gb(), 1)}
+               "findings": findings, "findings_without_history": base_findings, "peak_rss_gb": round(_peak_rss_gb(), 1)}
         results["sizes"][str(done)] = row
         print(f"{done:>8} {write_total:>8.1f} {row['pages_per_s']:>8} {row['metric_rows_per_s']:>10} "
-              f"{row['store_mb']:>7} {audit_s:>8.2f} {base_audit:>9.2f} {lookups:>9.3f} {findings:>8}")
+              f"{file_mb:>8} {audit_s:>8.2f} {audit_cpu:>6.2f} {base_audit:>9.2f} {base_cpu:>6.2f} "
+              f"{look['open_s']:>7.3f} {lookups:>9.3f} {lookups_cpu:>6.3f} {findings:>8}")
+        print("         lookups: " + ", ".join(f"{p} {look[f'{p}_s']:.3f} s (cpu {look[f'{p}_cpu_s']:.3f})"
+                                              for p in ("open", *parts)))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
     print(f"→ {args.json}")
+    if not args.keep:
+        shutil.rmtree(args.dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -4,16 +4,21 @@
 
 For each size (MB) it builds a corpus under bench/corpus/ (reused when already built) by mutating
 the fixtures: every page gets its own one-to-one table for the Han characters that are not figures,
-units, dates or the names of organisations and metrics (so no two pages share text, while figures,
-labels, articles and years still parse), its numbers nudged; then whole sentences of one page are
-copied into another (one copy per page pair, recorded in the corpus manifest). It then measures,
+units, dates or the names of organisations and metrics (figures, labels, articles and years still
+parse), its numbers nudged. No two pages share text: pages made from one fixture map every such
+character differently, and a clause with (almost) none of them left to map carries figures offset
+by the page's copy number. Then whole sentences of one page are copied into another (one copy per
+page pair, recorded in the corpus manifest): the ground truth of the duplicate measurement, whose
+"false pairs" are reported pairs of pages the builder did not copy between. It then measures,
 every run in a fresh process:
 
   floor        read every file and run one `regex` pass for figures (one process);
-  one process  the audit in this process: analysis, per-document rules, corpus-wide rules, JSON report;
-  pool N       what `auditor audit --jobs N` runs: analysis in N workers, every rule in the parent;
-  workers N    analysis and the per-document rules in N workers, corpus-wide rules in the parent
-               (auditor.engines.local.audit_documents);
+  one          what `auditor audit --jobs 1` runs (auditor.engines.local.audit_documents in one
+               process): analysis, the per-document rules and the per-document part of the
+               corpus-wide rules chunk by chunk, then the corpus-wide rules; and the JSON report;
+  workers N    what `auditor audit --jobs N` runs: the same, the chunks in N worker processes
+               and the corpus-wide rules shared out between N forked processes;
+  pool N       what `--jobs N` ran before: analysis alone in N workers, every rule in the parent;
   split N      the Spark engine's plan in plain Python (auditor.engines.local.audit_split):
                compact per-document outputs, only linked pages analysed again;
   spark N      `--engine spark` in local mode on N cores (when pyspark is installed).
@@ -43,8 +48,9 @@ sys.path.insert(0, str(ROOT))
 FLOOR = regex.compile(r"[0-9０-９.,，]+(?:[万亿千])?(?:元|人次|人|名|家|个|户|场|次|件|项|台|张|份|%|万元|亿元)")
 DIGIT = regex.compile(r"[0-9]+")
 YEAR = regex.compile(r"(?:19|20)[0-9]{2}")
+CLAUSE = regex.compile(r"[^，,。；;：:！!？?、\n]+")  # what lies between punctuation marks
 MB = 1024 * 1024
-CORPUS_VERSION = 4
+CORPUS_VERSION = 7
 
 
 # ---------------------------------------------------------------- the corpus
@@ -80,22 +86,44 @@ def build_corpus(folder: Path, megabytes: float, seed: int = 7) -> dict:
     pages = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "fixtures").glob("*.txt"))]
     keep = kept_characters()
     pool = sorted(set().union(*(_han(p) for p in pages)) - keep)
+    # Copy k of a fixture maps the character at place i of the fixture's random order to the one
+    # at place i + k + 1: two pages made from one fixture differ in every mutated character (with
+    # a random table each, pages agreed on a character now and then, and a clause with one or two
+    # mutated characters was then printed on both: a copy nobody injected). Distinct while a
+    # fixture has fewer pages than the pool has characters (1399: a corpus of some 250 MB).
+    orders = [rng.sample(pool, len(pool)) for _ in pages]
     texts, size = [], 0
     while size < megabytes * MB:
-        page = pages[len(texts) % len(pages)]
-        shuffled = pool[:]
-        rng.shuffle(shuffled)
-        table = str.maketrans(dict(zip(pool, shuffled)))
+        fixture = len(texts) % len(pages)
+        page, order = pages[fixture], orders[fixture]
+        copy = len(texts) // len(pages)  # the how-manieth page made from this fixture
+        table = str.maketrans(dict(zip(order, order[copy + 1:] + order[:copy + 1])))
 
         def nudge(m: regex.Match) -> str:
             if len(m.group()) == 4 and YEAR.fullmatch(m.group()):
                 return m.group()  # years stay: articles keep their year
             return str(max(1, int(m.group()) + rng.randint(-3, 3)))
 
-        text = DIGIT.sub(nudge, page).translate(table)
+        def spread(m: regex.Match) -> str:
+            """A figure in a clause of (almost) only kept characters ("慰问劳模28人"): the mutation
+            leaves that clause the same on every page made from the fixture, or changes only one or
+            two characters of it, so the figures must tell the pages apart. Nudged by ±3 they often
+            agreed, and two pages then really did print the same (or a near-identical) clause:
+            copies nobody injected, reported as false pairs. Offset by the copy number they never
+            agree. Years and figures before 年/月/日 are nudged as before."""
+            if (len(m.group()) == 4 and YEAR.fullmatch(m.group())) \
+                    or m.string[m.end():m.end() + 1] in ("年", "月", "日", "号"):
+                return nudge(m)
+            return str(int(m.group()) + 10 * copy + rng.randint(0, 9))
+
+        def clause(m: regex.Match) -> str:
+            mutated = sum(ch not in keep for ch in regex.findall(r"\p{Han}", m.group()))
+            return DIGIT.sub(spread if mutated < 3 else nudge, m.group())
+
+        text = CLAUSE.sub(clause, page).translate(table)
         texts.append(text)
         size += len(text.encode("utf-8"))
-    copies = _inject(texts, rng)
+    copies = _inject(texts, rng, keep)
     names = [f"pages/{i:06d}.txt" for i in range(len(texts))]
     for name, text in zip(names, texts):
         (folder / name).write_text(text, encoding="utf-8")
@@ -107,11 +135,13 @@ def build_corpus(folder: Path, megabytes: float, seed: int = 7) -> dict:
     return manifest
 
 
-def _inject(texts: list[str], rng: random.Random) -> list[tuple[int, int, str]]:
+def _inject(texts: list[str], rng: random.Random, keep: set[str]) -> list[tuple[int, int, str, bool]]:
     """Copy a whole sentence of one page into another, for one page in five: each page is a source
     or a target at most once, so every copied sentence is on exactly two pages. Sentences are the
     pipeline's own (a line-wrapped sentence is taken whole, without its line breaks), long enough
-    for the duplicate rules and free of placeholders; they go in after a full stop of the target."""
+    for the duplicate rules, free of placeholders, and the source page's own (at least two mutated
+    characters: a sentence of kept characters only is on every page made from the same fixture,
+    and a copy of it is house style, not a copy); they go in after a full stop of the target."""
     from auditor.audit import load_selected_rules
     from auditor.config import Config
     from auditor.documents.load import Document
@@ -132,6 +162,7 @@ def _inject(texts: list[str], rng: random.Random) -> list[tuple[int, int, str]]:
             start, end = doc.norm.to_original(sentence.start, sentence.end)
             text = texts[s][start:end].replace("\n", "")
             if (20 <= len(text) <= 120 and text.endswith("。") and not regex.search(r"[Xx×□]|某某", text)
+                    and sum(ch not in keep for ch in regex.findall(r"\p{Han}", text)) >= 2
                     and all(w.substantial(sentence.text) for w in weighers)):
                 candidates.append((text, _seedable(sentence, exact)))
         if not candidates:
@@ -145,9 +176,10 @@ def _inject(texts: list[str], rng: random.Random) -> list[tuple[int, int, str]]:
 
 
 def _seedable(sentence, rules) -> bool:
-    """Whether a cross-page duplicate rule can start a copy at one of the sentence's clauses: the
-    rules seed a copy only at a clause that is substantial by itself (min_chars without figures),
-    and a rule reports only copies with (D001) or without (D005) figures."""
+    """Whether a cross-page duplicate rule reports a copy of the whole sentence: one that reports
+    its class, with (D001) or without (D005) figures, and finds it substantial (min_chars without
+    figures, more than boilerplate) — by one of its clauses, or as a run of clauses (the rules
+    follow a run of clauses too short to count alone)."""
     from auditor.rules.kinds.duplicate import _Weigher
 
     for rule in rules:
@@ -155,7 +187,7 @@ def _seedable(sentence, rules) -> bool:
         figures = weigh.has_figures(sentence.text)
         if (rule.params.figures == "with" and not figures) or (rule.params.figures == "without" and figures):
             continue
-        if any(weigh.substantial(c.text) for c in sentence.clauses):
+        if weigh.substantial(sentence.text):
             return True
     return False
 
@@ -187,13 +219,13 @@ def child(mode: str, corpus: Path, jobs: int, findings_out: Path | None, spark_m
     stats: dict = {}
     if mode == "floor":
         out = floor([Path(f) for f in files])
-        return {**out, "peak_mb": _peak(), "worker_peak_mb": 0.0}
-    if mode in ("one", "pool"):
+        return {**out, "cpu_s": _cpu(), "peak_mb": _peak(), "worker_peak_mb": 0.0}
+    if mode == "pool":
         from auditor.rules.context import AuditContext
         from auditor.rules.engine import run_rules
 
         mark = time.perf_counter()
-        documents = analyse_paths([str(corpus / "pages")], config, jobs=1 if mode == "one" else jobs)
+        documents = analyse_paths([str(corpus / "pages")], config, jobs=jobs)
         stages["analyse_s"] = time.perf_counter() - mark
         ctx = AuditContext(documents, lang=config.lang, regex_timeout=config.regex_timeout)
         per_document, corpus_wide = local.split_rules(rules)
@@ -203,8 +235,9 @@ def child(mode: str, corpus: Path, jobs: int, findings_out: Path | None, spark_m
         mark = time.perf_counter()
         found = local.merge_findings(found, run_rules(corpus_wide, ctx))
         stages["corpus_rules_s"] = time.perf_counter() - mark
-    elif mode == "workers":
-        documents, found = local.audit_documents(files, config, rules, jobs=jobs, timings=stages)
+    elif mode in ("one", "workers"):
+        documents, found = local.audit_documents(files, config, rules, jobs=1 if mode == "one" else jobs,
+                                                 timings=stages)
     elif mode == "split":
         documents, found, stats = local.audit_split(files, config, rules, jobs=jobs, timings=stages)
     elif mode == "spark":
@@ -229,8 +262,15 @@ def child(mode: str, corpus: Path, jobs: int, findings_out: Path | None, spark_m
     if findings_out is not None:
         keep = [finding_dict(f) for f in found if f.category == "duplicate"]
         findings_out.write_text(json.dumps(keep, ensure_ascii=False, default=str), encoding="utf-8")
-    return {"wall_s": wall, "stages": stages, "findings": len(found), "report_chars": len(report),
+    return {"wall_s": wall, "cpu_s": _cpu(), "stages": stages, "findings": len(found), "report_chars": len(report),
             "linked": stats.get("linked"), "peak_mb": _peak(), "worker_peak_mb": _peak(children=True)}
+
+
+def _cpu() -> float:
+    """User + system CPU seconds of this process and its (finished) workers: unlike wall time, it
+    does not depend on what else the machine runs."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return round(own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime, 1)
 
 
 def _peak(children: bool = False) -> float:
@@ -364,9 +404,9 @@ def _derive(entry: dict) -> None:
 def markdown(results: dict) -> str:
     lines = [f"Scale benchmark, {results['started']}, {results['cpus']} cores, N = {results['jobs']} "
              f"(load average {results['loadavg_start'][0]:.1f} at the start, {results['loadavg_end'][0]:.1f} at the end)",
-             "", "| corpus | run | procs | wall s | MB/s | docs/s | × floor per core | speed-up | stages (s) | "
+             "", "| corpus | run | procs | wall s | CPU s | MB/s | docs/s | × floor per core | speed-up | stages (s) | "
              "peak MB (parent / worker) | dup recall | false pairs |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for e in results["sizes"]:
         for name, r in e["runs"].items():
             stages = ", ".join(f"{k.removesuffix('_s')} {v:.1f}" for k, v in r.get("stages", {}).items())
@@ -379,10 +419,11 @@ def markdown(results: dict) -> str:
                      f"{dup['false_pairs_exact']}/{dup['reported_pairs_exact']})") if dup else ""
             lines.append(
                 f"| {e['mb']} MB, {e['documents']} docs | {name} | {r.get('processes', 1)} | {r['wall_s']:.1f} | "
+                f"{r.get('cpu_s', '')} | "
                 f"{r['mb_s']:.2f} | {r['docs_s']:.0f} | {r.get('x_floor_per_core', '')} | {r.get('speedup_vs_one', '')} | "
                 f"{stages} | {r['peak_mb']:.0f} / {r['worker_peak_mb']:.0f} | {recall} | {false} |")
         if "spark_overhead" in e:
-            lines.append(f"| | spark / local workers | | {e['spark_overhead']}× | | | | | | | | |")
+            lines.append(f"| | spark / local workers | | {e['spark_overhead']}× | | | | | | | | | |")
     return "\n".join(lines)
 
 

@@ -42,3 +42,20 @@ def test_extraction_never_raises_and_spans_map_back(text):
 def test_any_unicode(text):
     result = analyse(_doc(text))
     assert all(text[m.start:m.end] == m.text for m in result.metrics)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_REPORTS)
+def test_a_document_sent_to_another_process_is_the_same_document(text):
+    # Workers send analysed documents to the parent pickled without the text of every paragraph,
+    # sentence and clause; they come back equal, text and all.
+    import pickle
+
+    result = analyse(_doc(text), year=2022)
+    again = pickle.loads(pickle.dumps(result))
+    assert again == result
+    assert [(p.text, [(s.text, [c.text for c in s.clauses]) for s in p.sentences])
+            for p in again.segmentation.paragraphs] == \
+           [(p.text, [(s.text, [c.text for c in s.clauses]) for s in p.sentences])
+            for p in result.segmentation.paragraphs]
+    assert again.segmentation.article_at(0) == result.segmentation.article_at(0)

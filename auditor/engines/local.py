@@ -3,19 +3,23 @@ process. It is the reference the Spark engine is checked against.
 
 Three ways to spread an audit, from the simplest:
 
-``analyse_files``  what ``auditor.audit.analyse_paths`` (and so ``run_audit``, ``auditor audit
-    --jobs N``) uses: load → normalise → segment → extract runs in ``jobs`` worker processes on
-    chunks of files, results taken in order; every rule then runs in the parent over all
-    documents, exactly as in one process. Only the analysis is parallel.
+``analyse_files``  what ``auditor.audit.analyse_paths`` (``auditor extract``, ``history add``)
+    uses: load → normalise → segment → extract runs in ``jobs`` worker processes on chunks of
+    files, results taken in order. Only the analysis is parallel.
 
-``audit_documents``  also moves the rules that look at ONE document at a time (placeholder,
-    pattern, doubling, arithmetic, unit except magnitude-slip; see ``is_per_document``) into the
-    workers, each over its chunk; the parent then runs the corpus-wide rules (duplicates across
-    pages, year-over-year, magnitude slips between pages, any kind it does not know) over all
-    documents, several rules at a time in forked workers that read the parent's documents in place
-    (``run_corpus_rules``). A rule of the first sort cannot see a second document, so running it
-    chunk by chunk gives the same findings; findings are merged with the de-duplication and order
-    of ``run_rules``.
+``audit_documents``  what ``run_audit`` (``auditor audit --jobs N``, one process included) uses:
+    the workers also run the rules that look at ONE document at a time (placeholder, pattern,
+    doubling, arithmetic, unit except magnitude-slip; see ``is_per_document``), each over its
+    chunk, and the part of the corpus-wide rules that reads one document alone
+    (``prepare_documents``: the duplicate kind's clauses and sentences and their weights), which
+    travels to the parent with the document. The parent then runs the corpus-wide rules
+    (duplicates across pages, year-over-year, magnitude slips between pages, any kind it does not
+    know) over all documents, several rules at a time in forked workers that read the parent's
+    documents in place (``run_corpus_rules``). A rule of the first sort cannot see a second
+    document, so running it chunk by chunk gives the same findings, and the prepared part is what
+    the rule would compute in the parent; findings are merged with the de-duplication and order
+    of ``run_rules``. tests/engines check them against every rule run over every document in one
+    process.
 
 ``audit_split``  the shape the Spark engine runs, in plain Python: each document is reduced in a
     worker to a compact output (its original text, metrics, articles, the findings of the
@@ -39,6 +43,7 @@ into place, so an interrupted run leaves nothing half-written.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import math
@@ -136,6 +141,20 @@ def map_in_order(task: Callable, state: dict, chunks: Sequence, jobs: int) -> It
         finished = True
     finally:
         pool.shutdown(wait=True, cancel_futures=not finished)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a stage builds many long-lived objects (analysed
+    documents: millions of small objects and no reference cycles to reclaim meanwhile; the collector
+    would walk them again and again, 15-20% of the run). Put back as it was afterwards."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _file_sizes(files: Sequence[str]) -> list[int]:
@@ -266,11 +285,12 @@ def _analyse_chunk(state: dict, chunk: list[tuple[int, str]]) -> tuple[list["Ana
     from ..pipeline import analyse_path
 
     docs = []
-    for _, path in chunk:
-        try:
-            docs.append(analyse_path(path, year=state["year"], max_bytes=state["max_bytes"]))
-        except AuditorError as exc:
-            return docs, _error_state(exc)
+    with gc_paused():
+        for _, path in chunk:
+            try:
+                docs.append(analyse_path(path, year=state["year"], max_bytes=state["max_bytes"]))
+            except AuditorError as exc:
+                return docs, _error_state(exc)
     return docs, None
 
 
@@ -283,7 +303,7 @@ def analyse_files(files: Sequence[str], *, year: int | None = None, max_bytes: i
     chunks = [[(i, files[i]) for i in c] for c in plan_chunks(sizes, jobs)]
     state = {"year": year, "max_bytes": max_bytes}
     documents: list = []
-    with Progress(len(files), sum(sizes), "analysing", findings=False) as progress:
+    with gc_paused(), Progress(len(files), sum(sizes), "analysing", findings=False) as progress:
         for chunk, (docs, error) in zip(chunks, map_in_order(_analyse_chunk, state, chunks, jobs)):
             documents.extend(docs)
             if error is not None:
@@ -346,9 +366,56 @@ def _audit_chunk(state: dict, chunk: list[tuple[int, str]]) -> tuple[list, list[
         return docs, [], error
     ctx = AuditContext(docs, lang=state["lang"], regex_timeout=state["regex_timeout"])
     try:
-        return docs, run_rules(state["rules"], ctx), None
+        with gc_paused():
+            found = run_rules(state["rules"], ctx)
+            prepare_documents(docs, state["corpus_rules"], state["regex_timeout"])
+        return docs, found, None
     except AuditorError as exc:
         return docs, [], _error_state(exc)
+
+
+def prepare_documents(docs: Sequence["AnalysedDocument"], rules: Sequence["Rule"], timeout: float) -> None:
+    """Fill ``AnalysedDocument.prepared`` with the per-document part of the corpus-wide rules
+    `rules` (the duplicate kind's units and weights), so that part runs in the pool's workers and
+    the parent only compares. A rule's regex timing out here surfaces when the rule runs: the
+    document is left unprepared, and the parent runs the same code again."""
+    from ..rules.kinds import duplicate
+
+    for doc in docs:
+        try:
+            doc.prepared.update(duplicate.prepare(doc, rules, timeout))
+        except TimeoutError:
+            continue
+
+
+def check_files(files: Sequence[str], config: "Config", rules: Sequence["Rule"], *, jobs: int | None = None,
+                progress: Progress | None = None) -> tuple[list["AnalysedDocument"], list[Finding]]:
+    """The pool's half of ``audit_documents``: every file analysed and run through the per-document
+    rules among `rules` in `jobs` workers. Returns the documents in file order and the findings of
+    those rules. Errors as in one process: the first unreadable file, else the first chunk's failing
+    rule (after every file was read, as one process reads them all before any rule runs)."""
+    jobs = resolve_jobs(jobs if jobs is not None else config.jobs)
+    sizes = _file_sizes(files)
+    chunks = [[(i, files[i]) for i in c] for c in plan_chunks(sizes, jobs)]
+    state = {"year": config.year, "max_bytes": config.max_bytes, "lang": config.lang,
+             "regex_timeout": config.regex_timeout, "rules": split_rules(rules)[0],
+             "corpus_rules": split_rules(rules)[1]}
+    documents: list = []
+    found: list[Finding] = []
+    rule_error: tuple | None = None
+    with gc_paused():
+        for chunk, (docs, chunk_found, error) in zip(chunks, map_in_order(_audit_chunk, state, chunks, jobs)):
+            documents.extend(docs)
+            if error is not None:
+                if not issubclass(error[0], _rule_errors()):
+                    _raise(error)  # an unreadable file: in one process it stops the run before any rule
+                rule_error = rule_error or error
+            found.extend(chunk_found)
+            if progress is not None:
+                progress.advance(len(docs), sum(sizes[i] for i, _ in chunk), len(chunk_found))
+    if rule_error is not None:
+        _raise(rule_error)
+    return documents, found
 
 
 def audit_documents(files: Sequence[str], config: "Config", rules: Sequence["Rule"], *, history=None,
@@ -358,37 +425,25 @@ def audit_documents(files: Sequence[str], config: "Config", rules: Sequence["Rul
 
     Returns the analysed documents in file order and the findings in ``run_rules`` order. Errors
     come out as in one process: the first unreadable file, else the first rule that failed.
-    `timings` (a dict) receives the wall time of the two stages.
+    `history`: an open history store, or a function that opens one (called once the files are
+    read: an unreadable file is reported before a store problem, and the store's lock is held only
+    while the rules read it). `timings` (a dict) receives the wall time of the two stages.
     """
     from ..rules.context import AuditContext
-    from ..rules.engine import run_rules
 
     jobs = resolve_jobs(jobs if jobs is not None else config.jobs)
-    doc_rules, corpus_rules = split_rules(rules)
-    sizes = _file_sizes(files)
-    chunks = [[(i, files[i]) for i in c] for c in plan_chunks(sizes, jobs)]
-    state = {"year": config.year, "max_bytes": config.max_bytes, "lang": config.lang,
-             "regex_timeout": config.regex_timeout, "rules": doc_rules}
-    documents: list = []
-    per_document: list[Finding] = []
-    rule_error: tuple | None = None
     started = time.perf_counter()
-    with Progress(len(files), sum(sizes)) as progress:
-        for chunk, (docs, found, error) in zip(chunks, map_in_order(_audit_chunk, state, chunks, jobs)):
-            documents.extend(docs)
-            if error is not None:
-                if not issubclass(error[0], _rule_errors()):
-                    _raise(error)  # an unreadable file: in one process it stops the run before any rule
-                rule_error = rule_error or error
-            per_document.extend(found)
-            progress.advance(len(docs), sum(sizes[i] for i, _ in chunk), len(found))
-        if rule_error is not None:
-            _raise(rule_error)
+    with Progress(len(files), sum(_file_sizes(files))) as progress:
+        documents, per_document = check_files(files, config, rules, jobs=jobs, progress=progress)
         progress.stage("corpus-wide rules")
-        mark = time.perf_counter()
         progress.close()  # no drawing thread while the rules fork
-        ctx = AuditContext(documents, lang=config.lang, regex_timeout=config.regex_timeout, history=history)
-        corpus = run_corpus_rules(corpus_rules, ctx, jobs)
+    mark = time.perf_counter()
+    store = history() if callable(history) else history
+    with gc_paused():
+        ctx = AuditContext(documents, lang=config.lang, regex_timeout=config.regex_timeout, history=store)
+        corpus = run_corpus_rules(split_rules(rules)[1], ctx, jobs)
+    for doc in documents:
+        doc.prepared.clear()  # done with: the documents live on in the result
     if timings is not None:
         timings.update(per_document_s=mark - started, corpus_rules_s=time.perf_counter() - mark)
     return documents, merge_findings(per_document, corpus)
@@ -546,14 +601,15 @@ def check_documents(docs: Sequence["AnalysedDocument"], rules: Sequence["Rule"],
         by_path[f.document].append(f)
     out = []
     for doc in docs:
-        solo = run_rules(corpus_rules, AuditContext([doc], lang=lang, regex_timeout=regex_timeout)) \
-            if corpus_rules else []
-        out.append((by_path.pop(doc.path, []), solo, link_keys(doc, corpus_rules, with_history=with_history)))
+        alone = AuditContext([doc], lang=lang, regex_timeout=regex_timeout)  # shared by the rules and their keys
+        solo = run_rules(corpus_rules, alone) if corpus_rules else []
+        out.append((by_path.pop(doc.path, []), solo, link_keys(doc, corpus_rules, with_history=with_history,
+                                                               ctx=alone)))
     return out
 
 
-def link_keys(doc: "AnalysedDocument", rules: Sequence["Rule"], *,
-              with_history: bool = False) -> list[tuple[str, str, str, int | None, bool]]:
+def link_keys(doc: "AnalysedDocument", rules: Sequence["Rule"], *, with_history: bool = False,
+              ctx: Any = None) -> list[tuple[str, str, str, int | None, bool]]:
     """The keys that can tie this document to another one for each corpus-wide rule, as rows
     (rule id, how, key, year, flag). Documents are LINKED for a rule when they share a key and:
 
@@ -568,7 +624,11 @@ def link_keys(doc: "AnalysedDocument", rules: Sequence["Rule"], *,
         more than boilerplate). A finding needs a substantial seed whose key was seen before; the
         copies a run is extended over, the places listed and the "common in N documents" count all
         hold the seed's key, so they are in documents linked by it. Keys of non-substantial units
-        alone never seed anything.
+        alone never seed anything. A run of units none of which is substantial alone seeds where
+        the shortest substantial run of such units from a unit on (``duplicate._windows``) was
+        seen before: those runs' keys are keys too, flagged, from every unit on over the units not
+        flagged here (a unit flagged here links this document by its own key to every other one
+        holding it); the places of a run, and the copies it is followed over, all hold it.
     duplicate, near  every MinHash band bucket of the sentences the rule compares. Candidates share
         a bucket, and a bucket's size (``max_bucket``) counts only documents holding it.
     yoy  (entity, metric, unit) groups of the figures with a value, by year: a figure is compared
@@ -577,33 +637,43 @@ def link_keys(doc: "AnalysedDocument", rules: Sequence["Rule"], *,
         engines run yoy on views of every document instead (``reads_metrics_only``); the keys stay
         for kinds that would need them.
     unit, magnitude-slip  (entity, metric) groups of the usable positive amounts: the peers.
-    duplicate, archive  nothing without a history store (the mode compares with archived pages only).
+    duplicate, archive and archive-near  nothing without a history store (the modes compare with
+        archived pages only).
     with a history store, archive copies read archived pages for the whole audit: they link
         everything (``with_history``), and so does any kind not listed here.
 
     Linking more documents than needed is always safe (the rule then runs on a larger set that
     still holds every document's partners); keys are hashed, and a hash collision only links more.
+    `ctx`: an AuditContext of this document alone, whose rules already ran (their clauses and
+    weights are reused).
     """
+    from ..rules.context import AuditContext
     from ..rules.kinds import duplicate, yoy
+
+    ctx = ctx if ctx is not None else AuditContext([doc])
 
     rows: list[tuple[str, str, str, int | None, bool]] = []
     for rule in rules:
         p = rule.params
         mode = getattr(p, "mode", None)
-        if with_history and mode == "archive":
+        if with_history and mode in ("archive", "archive-near"):
             rows.append((rule.id, "any", "*", None, True))
-        elif rule.kind == "duplicate" and mode == "archive":
+        elif rule.kind == "duplicate" and mode in ("archive", "archive-near"):
             continue
         elif rule.kind == "duplicate" and mode == "exact":
-            weigh = duplicate._Weigher(p)
+            weigh = duplicate.weigher(ctx, p)
             text = doc.norm.text
             flags: dict[str, bool] = {}
-            for u in duplicate._units(doc, p):
+            units = duplicate.units_of(ctx, doc, p)
+            for u in units:
                 if u.key is not None and not flags.get(u.key):
                     flags[u.key] = weigh.substantial(text[u.start:u.end])
             rows.extend((rule.id, "any", _hash(k), None, f) for k, f in flags.items())
+            windows = duplicate._windows(units, text, weigh,
+                                         lambda i: units[i].key is not None and not flags[units[i].key])
+            rows.extend((rule.id, "any", _hash("\x1e".join(w)), None, True) for w in sorted(set(windows) - {None}))
         elif rule.kind == "duplicate" and mode == "near":
-            rows.extend((rule.id, "any", _hash(k), None, True) for k in _band_keys(doc, p))
+            rows.extend((rule.id, "any", _hash(k), None, True) for k in _band_keys(ctx, doc, p))
         elif rule.kind == "yoy":
             seen = {(o.entity, o.metric, o.unit, o.year) for o in yoy.observations(doc.metrics)}
             rows.extend((rule.id, "years", _hash("\x1f".join(k[:3])), k[3], True) for k in sorted(seen))
@@ -621,19 +691,12 @@ def _hash(key: str) -> str:
     return hashlib.blake2b(key.encode("utf-8"), digest_size=12).hexdigest()
 
 
-def _band_keys(doc: "AnalysedDocument", p) -> set[str]:
+def _band_keys(ctx: Any, doc: "AnalysedDocument", p) -> set[str]:
     """The LSH bucket keys of the sentences ``duplicate`` near mode compares (its item selection)."""
     from ..rules.kinds import duplicate
 
-    weigh = duplicate._Weigher(p)
-    text = doc.norm.text
-    cores = []
-    for u in duplicate._units(doc, p):
-        if u.key is None or not weigh.substantial(text[u.start:u.end]):
-            continue
-        core = duplicate.fold_key(weigh.strip_boilerplate(text[u.start:u.end]))
-        if len(core) >= p.ngram:
-            cores.append(core)
+    items = duplicate.near_items([doc], [duplicate.units_of(ctx, doc, p)], duplicate.weigher(ctx, p), p)
+    cores = [it.core for it in items]
     if not cores:
         return set()
     signatures = duplicate.minhash(cores, p.ngram, p.num_perm, p.seed)

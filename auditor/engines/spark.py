@@ -38,6 +38,7 @@ needs ``pyspark[connect]`` and was not tried here.
 from __future__ import annotations
 
 import functools
+import glob
 import json
 import os
 import pickle
@@ -123,13 +124,20 @@ def _is_remote(path: str) -> bool:
 
 def list_inputs(paths: Sequence[str], config: "Config", spark: "SparkSession") -> list[tuple[int, str, str | None]]:
     """(doc_id, path as reported, local path to read or None) in audit order. Local files and
-    folders are walked as the local engine walks them (same order, same skips); a URL (hdfs://,
-    s3a://, file:…) or a glob that names no local file is listed by Spark (``binaryFile``), sorted."""
+    folders are walked as the local engine walks them (same order, same skips), a quoted local glob
+    is expanded first; a URL (hdfs://, s3a://, file:…, globs allowed) is listed by Spark
+    (``binaryFile``), sorted, and read by Spark."""
     from ..documents.load import SUPPORTED_SUFFIXES, iter_document_paths
 
     out: list[tuple[int, str, str | None]] = []
     for given in paths:
-        if _is_remote(given) or (not os.path.exists(given) and _GLOB & set(given)):
+        if not _is_remote(given) and not os.path.exists(given) and _GLOB & set(given):
+            matches = sorted(glob.glob(given, recursive=True))  # a quoted local glob: expanded here
+            if not matches:
+                raise InputError("no such file or directory", path=given)
+            for f in iter_document_paths(matches, exclude=config.exclude):
+                out.append((len(out), f, os.path.abspath(f)))
+        elif _is_remote(given):
             listed = (spark.read.format("binaryFile").option("recursiveFileLookup", "true").load(given)
                       .select("path").collect())
             names = sorted(r.path for r in listed)
@@ -569,8 +577,6 @@ def _collect(spark: "SparkSession", docs: "DataFrame", linked: list[int]) -> tup
     """The documents as views (text, metrics, articles) and the executors' findings that stand:
     every per-document finding, and corpus-wide findings of documents that are not linked."""
     from pyspark.sql import functions as F
-
-    from ..metrics import Metric  # noqa: F401
 
     table = _to_arrow(docs.select(*local.DOCUMENT_COLUMNS, "metrics").orderBy("doc_id"))
     views = []

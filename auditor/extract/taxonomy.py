@@ -11,6 +11,8 @@ import yaml
 
 from ..resources import default_data_file
 
+_MEMO_LIMIT = 200_000  # labels remembered by one process
+
 
 @dataclass(frozen=True, slots=True)
 class MetricDef:
@@ -30,6 +32,7 @@ class Taxonomy:
     by_id: dict[str, MetricDef]
     source: str
     _memo: dict = field(default_factory=dict, repr=False, compare=False)
+    _fits: dict = field(default_factory=dict, repr=False, compare=False)
 
     def classify(self, label: str | None, dimension: str | None, units: tuple[str | None, ...] = ()) -> str | None:
         """The metric id for a label, or None. The figure's unit must fit the metric, by dimension
@@ -39,12 +42,22 @@ class Taxonomy:
             return None
         key = (label, dimension, units)
         if key not in self._memo:  # labels recur page after page: classify each once
+            if len(self._memo) >= _MEMO_LIMIT:  # but most are new on a large archive: memory stays bounded
+                self._memo.clear()
             self._memo[key] = self._classify(label, dimension, units)
         return self._memo[key]
 
+    def _fitting(self, dimension: str | None, units: tuple[str | None, ...]) -> list[MetricDef]:
+        """The metrics a figure of this dimension and these units may be, in taxonomy order (a few
+        dozen (dimension, units) pairs in a whole archive, while labels are mostly new)."""
+        key = (dimension, units)
+        if key not in self._fits:
+            self._fits[key] = [m for m in self.metrics if dimension is None or m.dimension == dimension
+                               or any(u in m.units for u in units if u)]
+        return self._fits[key]
+
     def _classify(self, label: str, dimension: str | None, units: tuple[str | None, ...]) -> str | None:
-        fitting = [m for m in self.metrics
-                   if dimension is None or m.dimension == dimension or any(u in m.units for u in units if u)]
+        fitting = self._fitting(dimension, units)
         for m in fitting:
             if label in m.synonyms:
                 return m.id

@@ -1,19 +1,29 @@
 """The history store: published pages in an embedded DuckDB file, for year-over-year checks and
 copies of earlier text.
 
-Tables (schema version 3):
+Tables (schema version 4):
 
-    meta       key/value: schema_version, MinHash parameters of the band keys
-    documents  one row per page: path, abspath, sha256, encoding, publication year and date, text
-    articles   (doc_id, article): entity, year, title, original span
-    metrics    the metrics table (auditor.metrics.TABLE_FIELDS) with doc_id and series (the
-               hash of entity and metric: what year-over-year looks up)
-    clauses    clause fingerprints: ordinal, sentence, paragraph, article, role, span, hash, chars
-    sentences  sentence fingerprints, the same columns
-    bands      MinHash LSH band keys of the longer sentences (doc_id, sentence, band_key)
+    meta         key/value: schema_version, MinHash parameters of the band keys, rows appended
+                 to each key-sorted table since it was last sorted
+    documents    one row per page: path, abspath, sha256, encoding, publication year and date, text
+    articles     (doc_id, article): entity, year, title, original span
+    metrics      the metrics table (auditor.metrics.TABLE_FIELDS) with doc_id and series (the
+                 hash of entity and metric: what year-over-year looks up); sorted by series
+    clauses      clause fingerprints in page order: ordinal, sentence, paragraph, article, role,
+                 span, hash, chars (to follow a run of copied clauses)
+    clause_keys  (hash, doc_id, ordinal) of the clauses a copy could start from (8+ letters and
+                 digits; every clause of a page migrated from version 3); sorted by hash
+    sentences    sentence fingerprints in page order, the same columns as clauses
+    bands        MinHash LSH band keys (32 bits) of the sentences with 20+ letters and digits,
+                 once per page and key; sorted by band_key
 
-Indexes (ART) on clauses.hash, metrics.series and documents.doc_id: an audit's lookups are
-literal IN-lists DuckDB answers by index scans, so their cost follows the page, not the archive.
+How an audit looks up: literal IN-lists of the page's keys against tables sorted by that key, so
+DuckDB's zone maps (min/max per row group) skip every row group that cannot hold one of them and
+the cost follows the page, not the archive. Each batch is appended sorted; when the rows appended
+since the last full sort reach an eighth of a table, the batch's transaction rewrites it sorted
+(`_CLUSTERED`). Row groups are 16384 rows (`_ROW_GROUP`), so a key reads little beside itself.
+Version 3 used ART indexes instead: at 10^5 pages they took 3 GB, as much again of free blocks
+from rewriting them at each checkpoint, and 0.3-0.7 ms a key when cold.
 
 Writes: one transaction per batch, whole DataFrames appended (DuckDB is slow row by row). A page is
 identified by its content (sha256) and by its absolute path: the same bytes again add nothing, new
@@ -33,6 +43,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+from collections import Counter
 import re
 import time
 from dataclasses import dataclass, field
@@ -50,9 +61,18 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..pipeline import AnalysedDocument
 
 DEFAULT_PATH = Path(".auditor") / "history.duckdb"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DEFAULT_WAIT = 10.0  # seconds a writer waits for another process's lock
-TABLES = ("documents", "articles", "metrics", "clauses", "sentences", "bands")
+TABLES = ("documents", "articles", "metrics", "clauses", "clause_keys", "sentences", "bands")
+# Tables kept sorted by a key (zone maps answer the audit's lookups) and that key.
+_CLUSTERED = {"metrics": "series", "clause_keys": "hash", "bands": "band_key"}
+# A table is sorted again when 1/_UNSORTED_SHARE of its rows was appended since it last was: each
+# later batch is a sorted run of its own, looked up again for every key.
+_UNSORTED_SHARE = 8
+_MIN_UNSORTED = 1 << 17  # below this a scan of the unsorted rows costs nothing
+# Clauses whose comparison form is shorter never start a copy: a rule's min_chars (8 or more)
+# counts content characters, and a clause has at least as many letters and digits.
+KEY_MIN_CHARS = 8
 
 
 class HistoryError(AuditorError):
@@ -92,13 +112,55 @@ CREATE INDEX clauses_hash ON clauses (hash);
 CREATE INDEX metrics_series ON metrics (series);
 CREATE INDEX documents_id ON documents (doc_id);
 """
-# Why indexes in a column store: an audit looks up a few hundred clause hashes and a few dozen
-# (organisation, metric) series (`series`: the hash of the pair) among 10^7-10^8 rows. A hash
-# join or IN filter still scans the whole column (0.6-1 s of CPU at 10^5 pages); the ART index
-# answers a literal IN-list by point lookups (~0.15 s cold at 10^5 pages). Lookups therefore use
-# literal IN-lists, which DuckDB turns into index scans, never joins against a registered frame.
-# An index scan also fetches single rows: a page's text is read alone, not with the 2047 others
-# of its vector.
+# Version 3 indexed the lookups. An audit looks up a few hundred clause hashes and a few dozen
+# (organisation, metric) series among 10^7-10^8 rows; version 4 answers them from key-sorted
+# tables instead (see the module docstring) and keeps only the small index on documents.doc_id:
+# an index scan fetches single rows, so a page's text is read alone, not with the 2047 others of
+# its vector.
+_V4 = """
+DROP INDEX clauses_hash;
+DROP INDEX metrics_series;
+CREATE TABLE clause_keys (hash BIGINT NOT NULL, doc_id INTEGER NOT NULL, ordinal INTEGER NOT NULL);
+DROP TABLE bands;
+CREATE TABLE bands (band_key INTEGER NOT NULL, doc_id INTEGER NOT NULL, sentence INTEGER NOT NULL);
+"""
+
+
+def _in_key_order(table: str, frame: "pd.DataFrame") -> "pd.DataFrame":
+    """A batch of a key-sorted table, sorted: appended, it is a sorted run zone maps can skip."""
+    key = _CLUSTERED.get(table)
+    return frame if key is None else frame.sort_values([key, "doc_id"], na_position="last", kind="stable")
+
+
+def _keep_sorted(con, appended: dict[str, int]) -> None:
+    """Sort a key-sorted table again when a quarter of its rows came after its last sort (small
+    runs of many small batches share row groups, whose zone maps then span every key)."""
+    for table in _CLUSTERED:
+        if not appended.get(table):
+            continue
+        meta = f"unsorted.{table}"
+        rows = con.execute("SELECT value FROM meta WHERE key = ?", [meta]).fetchall()
+        unsorted = int(rows[0][0] if rows else 0) + appended[table]
+        total = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+        if total == appended[table]:  # the batch is the whole table: appended sorted, it is sorted
+            _set_meta(con, {meta: "0"})
+        elif unsorted >= max(_MIN_UNSORTED, total // _UNSORTED_SHARE):
+            _sort_table(con, table)
+        else:
+            _set_meta(con, {meta: str(unsorted)})
+
+
+def _sort_table(con, table: str) -> None:
+    """Rewrite a table in the order of its key (in the caller's transaction)."""
+    key = _CLUSTERED[table]
+    required = [r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = ? "
+                                          "AND NOT is_nullable", [table]).fetchall()]
+    con.execute(f"CREATE TABLE _sorting AS SELECT * FROM {table} ORDER BY {key} NULLS LAST, doc_id")
+    con.execute(f"DROP TABLE {table}")
+    con.execute(f"ALTER TABLE _sorting RENAME TO {table}")
+    for column in required:
+        con.execute(f'ALTER TABLE {table} ALTER COLUMN "{column}" SET NOT NULL')
+    _set_meta(con, {f"unsorted.{table}": "0"})
 
 
 def _migrate_to_1(con: "duckdb.DuckDBPyConnection") -> None:
@@ -106,17 +168,31 @@ def _migrate_to_1(con: "duckdb.DuckDBPyConnection") -> None:
 
 
 def _migrate_to_2(con: "duckdb.DuckDBPyConnection") -> None:
-    """Version 2 added near-duplicate band keys and the publication date. Pages stored by
-    version 1 get both from their stored text, so nothing has to be ingested again."""
+    """Version 2 added the band keys table, the series key and the publication date. Pages stored
+    by version 1 get the series and date from their stored text; version 4 makes their band keys."""
     _run_script(con, _V2)
-    _set_meta(con, DEFAULT_MINHASH.as_meta())
-    _backfill_v2(con, DEFAULT_MINHASH)
+    _backfill_v2(con)
 
 
 def _migrate_to_3(con: "duckdb.DuckDBPyConnection") -> None:
     """Version 3 indexed the lookups an audit makes (its own step: DuckDB builds no index in a
     transaction that has just updated the table)."""
     _run_script(con, _V3)
+
+
+def _migrate_to_4(con: "duckdb.DuckDBPyConnection") -> None:
+    """Version 4 traded the ART indexes for key-sorted tables, kept clause hashes a copy can start
+    from in their own narrow table, and made band keys again with fewer bands (8 of 3 rows), 32
+    bits and only for sentences long enough beside their figures (from the stored text: nothing
+    has to be ingested again)."""
+    _run_script(con, _V4)
+    # Version 3 kept no key length (its `chars` is content_len): every stored clause is keyed.
+    con.execute("INSERT INTO clause_keys SELECT hash, doc_id, ordinal FROM clauses WHERE hash IS NOT NULL "
+                "ORDER BY hash, doc_id")
+    _set_meta(con, DEFAULT_MINHASH.as_meta())
+    _backfill_bands(con, DEFAULT_MINHASH)
+    for table in _CLUSTERED:
+        _sort_table(con, table)
 
 
 @dataclass(frozen=True)
@@ -128,8 +204,9 @@ class Migration:
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "documents, articles, metrics, clause and sentence hashes", _migrate_to_1),
-    Migration(2, "publication date, series key, MinHash band keys (from the stored text)", _migrate_to_2),
+    Migration(2, "publication date and series key (from the stored text), a band keys table", _migrate_to_2),
     Migration(3, "indexes for the lookups of an audit (clause hash, series, doc id)", _migrate_to_3),
+    Migration(4, "key-sorted lookups in place of indexes, clause keys, 32-bit band keys of 8 bands", _migrate_to_4),
 )
 
 
@@ -177,11 +254,10 @@ def migrate(con, target: int = SCHEMA_VERSION) -> list[int]:
     return applied
 
 
-def _backfill_v2(con, params: MinHashParams) -> None:
-    from ..documents.normalise import normalise
-    from .fingerprints import UnitRow, band_cores
-
+def _backfill_v2(con) -> None:
     import pandas as pd
+
+    from ..documents.normalise import normalise
 
     pairs = con.execute("SELECT DISTINCT entity, metric FROM metrics WHERE entity IS NOT NULL "
                         "AND metric IS NOT NULL").fetchall()
@@ -191,22 +267,33 @@ def _backfill_v2(con, params: MinHashParams) -> None:
         con.execute("UPDATE metrics SET series = s.series FROM _series s "
                     "WHERE metrics.entity = s.entity AND metrics.metric = s.metric")
         con.unregister("_series")
-    docs = con.execute("SELECT doc_id, text FROM documents").fetchall()
-    texts = {doc_id: text or "" for doc_id, text in docs}
-    for doc_id, text in texts.items():
+    for doc_id, text in con.execute("SELECT doc_id, text FROM documents").fetchall():
         date = publication_date(normalise(text).text) if text else None
         if date is not None:
             con.execute("UPDATE documents SET publication_date = ? WHERE doc_id = ?", [date, doc_id])
-    rows = con.execute('SELECT doc_id, ordinal, start, "end", chars FROM sentences').fetchall()
-    units = []
-    for doc_id, ordinal, start, end, chars in rows:
-        core = _fold(normalise(texts.get(doc_id, "")[start:end]).text)
-        units.append((doc_id, UnitRow(ordinal, ordinal, 0, None, "", start, end, 0, chars, core)))
-    kept = set(map(id, band_cores([u for _, u in units], params)))
-    chosen = [(d, u) for d, u in units if id(u) in kept]
-    frame = _band_frame([d for d, _ in chosen], [u for _, u in chosen], params)
-    if len(frame):
-        _append(con, "bands", frame)
+
+
+def _backfill_bands(con, params: MinHashParams, pages: int = 500) -> None:
+    """Band keys of every stored page, made from its stored text and sentence spans as a fresh
+    ingest makes them (a few hundred pages at a time: memory holds rows, not the archive)."""
+    from ..documents.normalise import normalise
+    from .fingerprints import UnitRow, band_cores
+
+    ids = [r[0] for r in con.execute("SELECT doc_id FROM documents ORDER BY doc_id").fetchall()]
+    for i in range(0, len(ids), pages):
+        chunk = _ints(ids[i:i + pages])
+        texts = dict(con.execute(f"SELECT doc_id, text FROM documents WHERE doc_id IN ({chunk})").fetchall())
+        rows = con.execute(f'SELECT doc_id, ordinal, start, "end", chars FROM sentences WHERE doc_id IN ({chunk}) '
+                           f'AND "end" - start >= {params.min_chars} ORDER BY doc_id, ordinal').fetchall()
+        units = []  # (a span shorter in the original never folds to min_chars letters and digits)
+        for doc_id, ordinal, start, end, chars in rows:
+            core = _fold(normalise((texts.get(doc_id) or "")[start:end]).text)
+            units.append((doc_id, UnitRow(ordinal, ordinal, 0, None, "", start, end, 0, chars or 0, core)))
+        kept = set(map(id, band_cores([u for _, u in units], params)))
+        chosen = [(d, u) for d, u in units if id(u) in kept]
+        frame = _band_frame([d for d, _ in chosen], [u for _, u in chosen], params)
+        if len(frame):
+            _append(con, "bands", frame)
 
 
 def _fold(text: str) -> str:
@@ -248,6 +335,7 @@ class IngestBatch:
     articles: "pd.DataFrame"
     metrics: "pd.DataFrame"
     clauses: "pd.DataFrame"
+    clause_keys: "pd.DataFrame"
     sentences: "pd.DataFrame"
     bands: "pd.DataFrame"
     minhash: MinHashParams = DEFAULT_MINHASH  # how `bands` was made
@@ -289,7 +377,7 @@ def batch_from_documents(docs: Sequence["AnalysedDocument"], params: MinHashPara
     from .fingerprints import band_cores, unit_rows
 
     now = now or _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None, microsecond=0)
-    documents, articles, metrics, clauses, sentences = [], [], [], [], []
+    documents, articles, metrics, clauses, clause_keys, sentences = [], [], [], [], [], []
     series: list[int | None] = []  # a column of its own: 64-bit keys beside None would pass through float
     band_docs, band_units = [], []
     for i, doc in enumerate(docs):
@@ -305,6 +393,7 @@ def batch_from_documents(docs: Sequence["AnalysedDocument"], params: MinHashPara
         c_rows, s_rows = unit_rows(doc)
         clauses.extend((i, u.ordinal, u.sentence, u.paragraph, u.article, u.role, u.start, u.end, u.hash, u.chars)
                        for u in c_rows)
+        clause_keys.extend((u.hash, i, u.ordinal) for u in c_rows if len(u.core) >= KEY_MIN_CHARS)
         sentences.extend((i, u.ordinal, u.sentence, u.paragraph, u.article, u.role, u.start, u.end, u.hash, u.chars)
                          for u in s_rows)
         for u in band_cores(s_rows, params):
@@ -322,6 +411,7 @@ def batch_from_documents(docs: Sequence["AnalysedDocument"], params: MinHashPara
                        ints=("doc_id", "start", "end", "year", "article", "line", "norm_start", "norm_end"),
                        floats=("value", "range_low", "range_high")).assign(series=pd.array(series, dtype="Int64")),
         clauses=_unit_frame(clauses),
+        clause_keys=pd.DataFrame(clause_keys, columns=["hash", "doc_id", "ordinal"], dtype="int64"),
         sentences=_unit_frame(sentences),
         bands=_band_frame(band_docs, band_units, params),
         minhash=params,
@@ -346,17 +436,20 @@ def _unit_frame(rows: list[tuple]) -> "pd.DataFrame":
 
 
 def _band_frame(doc_ids: Sequence[int], units: Sequence[Any], params: MinHashParams) -> "pd.DataFrame":
+    """Band keys of the given sentences, each key once per page (a sentence printed twice on a
+    page, or two sentences sharing a band, add nothing a lookup could use)."""
     import numpy as np
     import pandas as pd
 
-    from .fingerprints import band_keys
+    from .fingerprints import band_keys, stored_band_keys
 
-    keys = band_keys([u.core for u in units], params)
-    return pd.DataFrame({
+    keys = stored_band_keys(band_keys([u.core for u in units], params))
+    frame = pd.DataFrame({
+        "band_key": keys.reshape(-1),
         "doc_id": np.repeat(np.asarray(doc_ids, dtype=np.int64), params.bands),
         "sentence": np.repeat(np.asarray([u.ordinal for u in units], dtype=np.int64), params.bands),
-        "band_key": keys.reshape(-1),
     })
+    return frame.drop_duplicates(["doc_id", "band_key"]).reset_index(drop=True)
 
 
 # ---------------------------------------------------------------- what comes out
@@ -558,7 +651,8 @@ class HistoryStore:
                     part = _renumber(frame, new_id)
                     rows[table] = len(part)
                     if len(part):
-                        self._insert(table, part)
+                        self._insert(table, _in_key_order(table, part))
+                _keep_sorted(con, rows)
             con.commit()
         except BaseException:
             _rollback(con)
@@ -652,7 +746,7 @@ class HistoryStore:
     def earlier_figures(self, keys: Iterable[tuple[str, str]], years: tuple[int, int],
                         exclude: Exclusion = Exclusion()) -> list[tuple[Metric, ArchivedFigure]]:
         """Archived figures of the given (entity, metric) pairs in years [lo, hi], one batched
-        lookup (index scan on the series key); pages of the audit itself are left out. Answers
+        lookup (metrics is sorted by series key); pages of the audit itself are left out. Answers
         are kept per pair, so the yoy rules of one audit query once between them."""
         memo = self._cache.setdefault(("figures", years, exclude), {})  # (entity, metric) -> figures
         missing = sorted(set(keys) - memo.keys())
@@ -663,8 +757,8 @@ class HistoryStore:
             for chunk in _chunks(missing):
                 asked = set(chunk)
                 series = _ints(sorted({series_key(e, m) for e, m in chunk}))
-                # MATERIALIZED: the series lookup stays an index scan; folding the year condition
-                # into it would make DuckDB scan the table instead.
+                # MATERIALIZED: the series lookup stays a zone-map lookup; the year condition
+                # applies to its few rows.
                 frame = self.con.execute(f"""
                     WITH hits AS MATERIALIZED (SELECT * FROM metrics WHERE series IN ({series}))
                     SELECT * FROM hits m WHERE m.year BETWEEN ? AND ? {excluded}
@@ -679,31 +773,49 @@ class HistoryStore:
     def clause_places(self, hashes: Iterable[int], exclude: Exclusion = Exclusion(),
                       per_hash: int = 20) -> tuple[dict[int, int], dict[int, list[ArchivedUnit]]]:
         """For each clause hash: on how many archived pages it is printed, and up to `per_hash`
-        of its places (latest pages first). One batched lookup: a literal IN-list of the hashes
-        not asked before (rules share answers), answered by the hash index."""
+        of its places (latest pages first). Only clauses of KEY_MIN_CHARS+ content characters are
+        keyed (no rule starts a copy from a shorter one). One batched lookup: a literal IN-list of
+        the hashes not asked before (rules share answers) against clause_keys, sorted by hash;
+        then the places' clause rows, by page (clauses is in page order)."""
         memo = self._cache.setdefault(("clauses", exclude, per_hash), {})  # hash -> (pages, places)
         missing = sorted(set(hashes) - memo.keys())
-        rows: list[tuple] = []
-        excluded = self._excluded(exclude, alias="c") if missing else ""
+        hits: list[tuple] = []
+        excluded = self._excluded(exclude, alias="k") if missing else ""
         for chunk in _chunks(missing):  # an audit of many pages: a few statements, not thousands
-            rows += self.con.execute(f"""
-                WITH hits AS (
-                    SELECT c.hash, c.doc_id, c.ordinal, c.sentence, c.paragraph, c.article, c.start, c."end"
-                    FROM clauses c WHERE c.hash IN ({_ints(chunk)}) {excluded}),
+            hits += self.con.execute(f"""
+                WITH hits AS MATERIALIZED (
+                    SELECT k.hash, k.doc_id, k.ordinal FROM clause_keys k WHERE k.hash IN ({_ints(chunk)}) {excluded}),
                 counted AS (
                     SELECT *, count(DISTINCT doc_id) OVER (PARTITION BY hash) AS documents,
                            row_number() OVER (PARTITION BY hash ORDER BY doc_id DESC, ordinal) AS rank
                     FROM hits)
-                SELECT hash, documents, doc_id, ordinal, sentence, paragraph, article, start, "end"
-                FROM counted WHERE rank <= ? ORDER BY hash, rank""", [per_hash]).fetchall()
-        published = self._published([r[2] for r in rows]) if rows else {}
+                SELECT hash, documents, doc_id, ordinal FROM counted WHERE rank <= ? ORDER BY hash, rank""",
+                                     [per_hash]).fetchall()
+        rows = self._rows_at("clauses", 'sentence, paragraph, article, start, "end"',
+                             {(doc_id, ordinal) for _, _, doc_id, ordinal in hits})
+        published = self._published([h[2] for h in hits]) if hits else {}
         for h in missing:
             memo[h] = (0, [])
-        for h, n, doc_id, ordinal, sentence, paragraph, article, start, end in rows:
-            memo[h] = (n, memo[h][1] + [ArchivedUnit(doc_id, ordinal, sentence, paragraph, article, start, end, h,
-                                                     published.get(doc_id))])
+        for h, n, doc_id, ordinal in hits:
+            r = rows[(doc_id, ordinal)]
+            memo[h] = (n, memo[h][1] + [ArchivedUnit(doc_id, ordinal, *r, h, published.get(doc_id))])
         found = {h: memo[h] for h in set(hashes) if memo[h][0]}
         return {h: n for h, (n, _) in found.items()}, {h: places for h, (_, places) in found.items()}
+
+    def _rows_at(self, table: str, columns: str, places: set[tuple[int, int]]) -> dict[tuple[int, int], tuple]:
+        """`columns` of the given (doc_id, ordinal) rows of a page-ordered table (clauses or
+        sentences): literal lists of pages and ordinals, so zone maps skip the other pages."""
+        out: dict[tuple[int, int], tuple] = {}
+        ids = sorted({d for d, _ in places})
+        for chunk in _chunks(ids):
+            wanted = set(chunk)
+            ordinals = sorted({o for d, o in places if d in wanted})
+            for d, o, *rest in self.con.execute(f"""
+                    SELECT doc_id, ordinal, {columns} FROM {table}
+                    WHERE doc_id IN ({_ints(chunk)}) AND ordinal IN ({_ints(ordinals)})""").fetchall():
+                if (d, o) in places:
+                    out[(d, o)] = tuple(rest)
+        return out
 
     def clauses_of(self, doc_ids: Iterable[int]) -> dict[int, list[ArchivedUnit]]:
         """Every stored clause of the given pages, in page order (to follow a run of copied
@@ -720,28 +832,48 @@ class HistoryStore:
             out[r[0]].append(ArchivedUnit(*r))
         return out
 
+    def band_queries(self, cores: Sequence[str]) -> "pd.DataFrame":
+        """Band keys of query sentences (their comparison forms, `fold_key`) made as this store
+        made its own (store.minhash), as stored: columns query (the index in `cores`), band_key."""
+        import numpy as np
+        import pandas as pd
+
+        from .fingerprints import band_keys, stored_band_keys
+
+        params = self.minhash
+        keys = stored_band_keys(band_keys(list(cores), params))
+        return pd.DataFrame({"query": np.repeat(np.arange(len(cores)), params.bands), "band_key": keys.reshape(-1)})
+
     def sentence_candidates(self, band_keys: "pd.DataFrame", exclude: Exclusion = Exclusion(),
                             max_bucket: int = 50) -> "pd.DataFrame":
         """Archived sentences sharing an LSH band with a query sentence: columns query, doc_id,
-        sentence, bands (how many bands agree), start, end. `band_keys` has columns query and
-        band_key. Buckets holding more than `max_bucket` archived sentences are stock text and
-        skipped, as in the in-audit near-duplicate rule. The band keys are not indexed (no rule
-        reads them during an audit yet), so this scans them: seconds at 10^5 pages."""
-        self.con.register("_bands", band_keys)
+        sentence, bands (how many bands agree), article, start, end (original offsets), best
+        first. `band_keys` has columns query and band_key (as stored: `stored_band_keys`).
+
+        One batched lookup for every query sentence of the audit: the distinct keys as a literal
+        IN-list against `bands` (sorted by key: zone maps skip the rest), matched back to the
+        queries; then the sentences' spans, by page. A bucket (a band key) on more than
+        `max_bucket` archived sentences is stock text and skipped, as in the in-audit rule."""
+        import pandas as pd
+
+        columns = ["query", "doc_id", "sentence", "bands", "article", "start", "end"]
+        queries: dict[int, list[int]] = {}
+        for query, key in zip(band_keys["query"].tolist(), band_keys["band_key"].tolist()):
+            queries.setdefault(int(key), []).append(int(query))
+        if not queries:
+            return pd.DataFrame(columns=columns)
         excluded = self._excluded(exclude, alias="b")
-        frame = self.con.execute(f"""
-            WITH hits AS (
-                SELECT q.query, b.doc_id, b.sentence, b.band_key,
-                       count(*) OVER (PARTITION BY b.band_key) AS bucket
-                FROM bands b JOIN _bands q ON b.band_key = q.band_key WHERE true {excluded}),
-            pairs AS (
-                SELECT query, doc_id, sentence, count(*) AS bands FROM hits WHERE bucket <= ?
-                GROUP BY query, doc_id, sentence)
-            SELECT p.query, p.doc_id, p.sentence, p.bands, s.start, s."end"
-            FROM pairs p JOIN sentences s ON s.doc_id = p.doc_id AND s.ordinal = p.sentence
-            ORDER BY p.query, p.bands DESC, p.doc_id DESC""", [max_bucket]).fetchdf()
-        self.con.unregister("_bands")
-        return frame
+        hits = self.con.execute(f"""
+            SELECT b.band_key, b.doc_id, b.sentence FROM bands b
+            WHERE b.band_key IN ({_ints(sorted(queries))}) {excluded}""").fetchall()
+        # back to the queries in Python: a join against a registered frame costs more than the lookup
+        bucket = Counter(key for key, _, _ in hits)
+        agree: Counter = Counter((q, d, o) for key, d, o in hits if bucket[key] <= max_bucket for q in queries[key])
+        pairs = [(q, d, o, n) for (q, d, o), n in agree.items()]
+        spans = self._rows_at("sentences", 'article, start, "end"', {(d, o) for _, d, o, _ in pairs})
+        rows = [(q, d, o, n, *spans[(d, o)]) for q, d, o, n in pairs if (d, o) in spans]
+        rows.sort(key=lambda r: (r[0], -r[3], -r[1], r[2]))
+        return pd.DataFrame(rows, columns=columns).astype({"article": "Int64"})
 
     def documents_info(self, doc_ids: Iterable[int]) -> dict[int, ArchivedDocument]:
         """Path, publication year, text and articles of the given pages (index scans)."""
@@ -836,13 +968,18 @@ def _connect(path: Path, read_only: bool, wait: float) -> "duckdb.DuckDBPyConnec
     deadline = time.monotonic() + max(wait, 0.0)
     delay = 0.05
     while True:
+        con = duckdb.connect()
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
-            # An index scan stays one even when a clause is on many pages (boilerplate): the default
-            # cut-over (2048 rows or 0.1%) would fall back to scanning the whole table.
-            con.execute("SET index_scan_max_count = 500000")
+            # Row groups of 16384 rows, not 122880: a key looked up in a key-sorted table reads one
+            # row group, so the cost of an audit's few hundred keys shrinks with it (a write-time
+            # setting, hence ATTACH on every connection). USE: queries name tables unqualified.
+            options = "READ_ONLY, " if read_only else ""
+            con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS history "
+                        f"({options}ROW_GROUP_SIZE {_ROW_GROUP})")
+            con.execute("USE history")
             return con
         except duckdb.IOException as exc:
+            con.close()
             text = str(exc)
             if not _LOCK.search(text):
                 raise HistoryError(_explain(text), path=str(path)) from None
@@ -854,15 +991,19 @@ def _connect(path: Path, read_only: bool, wait: float) -> "duckdb.DuckDBPyConnec
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
         except duckdb.Error as exc:
+            con.close()
             raise HistoryError(_explain(str(exc)), path=str(path)) from None
+
+
+_ROW_GROUP = 16384
 
 
 def _explain(message: str) -> str:
     first = message.strip().splitlines()[0] if message.strip() else "cannot open"
     if "not a valid DuckDB" in message or "database file" in message and "valid" in message:
         return "not a history store (not a DuckDB database file)"
-    if "different configuration" in message:
-        return "already open in this process with other settings (read-only and writable at once)"
+    if "different configuration" in message or "already attached" in message:
+        return "already open in this process (close it first)"
     return f"cannot open the history store: {first}"
 
 

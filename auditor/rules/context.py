@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable, Mapping, Sequence, TypeVar
 
 from ..findings import Finding, Related, Severity, fingerprint, line_and_column
 from ..metrics import Metric
@@ -14,6 +14,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ..pipeline import AnalysedDocument
 
+T = TypeVar("T")
+
 
 @dataclass
 class AuditContext:
@@ -22,6 +24,7 @@ class AuditContext:
     regex_timeout: float = 2.0  # seconds a user's regex may run on one document
     history: Any = None  # the archive of earlier pages, when one is open
     _frame: Any = field(default=None, repr=False)
+    _memo: dict = field(default_factory=dict, repr=False)
 
     def document(self, path: str) -> "AnalysedDocument":
         for doc in self.documents:
@@ -39,6 +42,16 @@ class AuditContext:
 
             self._frame = to_frame(self.metrics())
         return self._frame
+
+    def memo(self, key: Hashable, make: Callable[[], T]) -> T:
+        """`make()` computed once per audit for `key`: work several rules share (a document's
+        clauses as the duplicate rules see them, the weight of a text). The key must hold every
+        input the value depends on (a document by ``id``, the rule parameters used)."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            value = self._memo[key] = make()
+            return value
 
     # ------------------------------------------------------------ building findings
 

@@ -15,13 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from auditor.audit import load_selected_rules, run_audit
+from auditor.audit import AuditResult, analyse_paths, apply_suppressions, load_selected_rules, run_audit
 from auditor.config import Config
 from auditor.documents.load import iter_document_paths
 from auditor.engines import local
 from auditor.errors import InputError
 from auditor.report.json_report import finding_dict, render_json
+from auditor.rules.context import AuditContext
+from auditor.rules.engine import run_rules
 from tests.conftest import FIXTURES, ROOT
+from tests.engines.conftest import SHORT_CLAUSES
 
 
 def dump(findings) -> list[str]:
@@ -31,15 +34,24 @@ def dump(findings) -> list[str]:
 
 @pytest.fixture(scope="module")
 def reference(corpus):
-    """The corpus audited in one process: the reference every engine must reproduce."""
-    return run_audit([str(corpus)], Config(jobs=1), history=False)
+    """The corpus audited the plainest way, the reference every engine must reproduce: every
+    document analysed in this process, then every rule over all of them (no chunks, no workers,
+    nothing prepared ahead for the corpus-wide rules)."""
+    config = Config(jobs=1)
+    rule_set, rules = load_selected_rules(config)
+    documents = analyse_paths([str(corpus)], config, jobs=1)
+    found = apply_suppressions(documents, run_rules(rules, AuditContext(documents)))
+    return AuditResult(tuple(documents), tuple(found), rule_set, tuple(rules), 0.0, config.lang)
 
 
-def test_pool_gives_the_findings_of_one_process(corpus, reference):
-    pooled = run_audit([str(corpus)], Config(jobs=2), history=False)
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_pool_gives_the_findings_of_one_process(corpus, reference, jobs):
+    pooled = run_audit([str(corpus)], Config(jobs=jobs), history=False)
     assert [d.path for d in pooled.documents] == [d.path for d in reference.documents]
     assert dump(pooled.findings) == dump(reference.findings)
     assert {f.rule for f in reference.findings} >= {"D001", "P001", "Y001"}  # the corpus exercises the rules
+    assert [f.rule for f in reference.findings if f.text == SHORT_CLAUSES] == ["D001"]  # and a run of short clauses
+    assert not any(d.prepared for d in pooled.documents)  # work done ahead for the rules is let go
 
 
 def test_per_document_rules_in_the_workers_give_the_same_findings(corpus, reference):

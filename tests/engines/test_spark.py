@@ -90,6 +90,13 @@ def test_spark_errors_and_interrupted_writes(spark, tmp_path, monkeypatch):
     assert str(spark_error.value) == str(local_error.value)
     (pages / "000_z_empty.txt").unlink()
 
+    # A URL is listed and read by Spark (binaryFile), as HDFS or S3 would be.
+    expected = run_audit([str(pages)], Config(jobs=1), history=False)
+    by_url = run_spark_audit([pages.resolve().as_uri()], Config(), spark=spark, history=False)
+    assert [d.path.rsplit("/", 1)[-1] for d in by_url.documents] == [d.path.rsplit("/", 1)[-1] for d in expected.documents]
+    assert {(f.rule, f.document.rsplit("/", 1)[-1], f.start, f.end, f.message) for f in by_url.findings} == \
+        {(f.rule, f.document.rsplit("/", 1)[-1], f.start, f.end, f.message) for f in expected.findings}
+
     written = []
     original = DataFrameWriter.parquet
 

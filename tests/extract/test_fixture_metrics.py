@@ -87,3 +87,27 @@ def test_table_validates_against_its_pandera_schema(analysed):
     frame = to_frame([m for doc in analysed.values() for m in doc.metrics])
     assert len(frame) > 500 and frame["placeholder"].dtype == bool
     assert frame.loc[frame["placeholder"], "value"].isna().all()
+
+
+def test_table_is_built_column_by_column_as_it_was_row_by_row(analysed):
+    # to_frame builds its columns from the dataclasses directly: the validated table is the one a
+    # frame of one dict per row gives, values and dtypes, with rows or without.
+    from dataclasses import asdict
+
+    import pandas as pd
+
+    from auditor.metrics import TABLE_FIELDS, metrics_schema
+
+    def by_rows(metrics):
+        frame = pd.DataFrame([asdict(m) for m in metrics], columns=list(TABLE_FIELDS))
+        frame = frame.astype({"year": "Int64", "article": "Int64", "value": "float64", "range_low": "float64",
+                              "range_high": "float64", "placeholder": "bool"})
+        for col in ("document", "text", "unit", "surface_unit", "approx", "kind", "dimension", "entity", "label",
+                    "metric"):
+            frame[col] = frame[col].astype("object")
+        return metrics_schema().validate(frame, lazy=True)
+
+    metrics = [m for doc in analysed.values() for m in doc.metrics]
+    placeholders = [m for m in metrics if m.placeholder]
+    for rows in (metrics, placeholders, metrics[:1], []):
+        pd.testing.assert_frame_equal(to_frame(rows), by_rows(rows))

@@ -4,6 +4,7 @@ text, boilerplate weighing itself down, and no history never being an error."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -87,7 +88,7 @@ def test_no_history_file_is_an_ordinary_audit(tmp_path, monkeypatch):
 def test_the_archived_copy_of_the_audited_page_is_not_an_earlier_page(tmp_path, analysed):
     store = _archive(tmp_path, [analysed["000"], analysed["001"]])
     with store:
-        found = _run([*YOY.values(), DUP["D006"], DUP["D007"]], [analysed["001"]], store)
+        found = _run([*YOY.values(), DUP["D006"], DUP["D007"], DUP["D008"]], [analysed["001"]], store)
     assert found == []  # 001 against itself: nothing; against 000 (printed a year later): nothing either
 
 
@@ -131,6 +132,84 @@ def test_boilerplate_on_many_archived_pages_weighs_itself_down(tmp_path):
         assert _run([DUP["D006"]], [audited], store) == []
 
 
+# ---------------------------------------------------------------- sentences nearly the same as archived ones
+
+# A sentence of 洮南's article in fixtures/001 (2020), and the same with one figure changed.
+PRINTED = "做好省和市先进单位、先进个人推荐工作,成功推荐吉林省“工人先锋号”1个,白城市“五一”劳动奖状获得者1个,白城市“五一”劳动奖章获得者5名。"
+EDITED = PRINTED.replace("获得者5名", "获得者7名")
+
+
+def _page_2021(sentence: str):
+    return page(f"本报讯 2021年，洮南市总工会召开全委会议，总结一年来的工作。{sentence}", "2021.txt")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_an_edited_sentence_of_001_is_almost_the_same_as_the_archived_one(tmp_path, analysed, lang):
+    original = analysed["001"].original
+    assert PRINTED in original.replace("\n", "")
+    with _archive(tmp_path, [analysed["001"]]) as store:
+        (f,) = _run([DUP["D008"]], [_page_2021(EDITED)], store, lang=lang)
+    assert f.rule == "D008" and f.severity == "info" and f.text == EDITED
+    (r,) = f.related
+    assert r.document == analysed["001"].path and original[r.start:r.end] == r.text == PRINTED
+    assert original.index(PRINTED) == r.start  # the archived sentence's own span, in the original text
+    ev = f.evidence
+    assert (ev["archived_year"], ev["archived_entity"], ev["published"], ev["documents"]) == (2020, "洮南市总工会", 2021, 1)
+    assert 0.7 <= ev["similarity"] < 1 and ev["differs"] == "5 → 7"
+    line = original.count("\n", 0, r.start) + 1
+    if lang == "zh":
+        assert f.message.startswith(f"与2020年洮南市总工会的文章（001_4056ee0728c65a9a.txt:{line}）的句子几乎相同（相似度")
+        assert "差异：5 → 7" in f.message and r.note.startswith("存档中的相似句")
+    else:
+        assert f.message.startswith("Almost the same as a sentence printed in 2020 in 洮南市总工会’s article "
+                                    f"(001_4056ee0728c65a9a.txt:{line}) (similarity ")
+        assert "differs: 5 → 7" in f.message and r.note.startswith("the archived sentence")
+
+
+def test_a_sentence_printed_unchanged_is_left_to_the_exact_archive_rules(tmp_path, analysed):
+    with _archive(tmp_path, [analysed["001"]]) as store:
+        found = _run([DUP["D006"], DUP["D007"], DUP["D008"]], [_page_2021(PRINTED)], store)
+        assert {f.rule for f in found} == {"D006"}  # the copied figures, not a near copy as well
+        # and a page printed before the archived one has nothing "printed before" in it
+        assert _run([DUP["D008"]], [page(f"本报讯 2019年，洮南市总工会召开全委会议。{EDITED}", "2019.txt")], store) == []
+
+
+def test_near_copies_on_many_archived_pages_are_house_style(tmp_path):
+    line = "各级工会组织广泛开展职工技能培训和岗位练兵活动，全年累计培训职工{}人次，参加技能竞赛的职工同比明显增加。"
+    archived = [page(f"本报讯 {y}年，某县总工会召开全委会议。{line.format(3000 + y)}", f"a/{y}.txt")
+                for y in range(2010, 2016)]
+    audited = page(f"本报讯 2021年，洮南市总工会召开职代会。{line.format(4200)}", "2021.txt")
+    with _archive(tmp_path, archived[:2], "two.duckdb") as store:
+        (f,) = _run([DUP["D008"]], [audited], store)
+    assert f.evidence["documents"] == 2 and {r.document for r in f.related} == {"a/2010.txt", "a/2011.txt"}
+    assert f.related[0].note == f"存档中的相似句（相似度{f.evidence['similarity']:.2f}）"  # the closest first
+    with _archive(tmp_path, archived, "six.duckdb") as store:  # nearly the same on 6 pages: house style
+        assert _run([DUP["D008"]], [audited], store) == []
+        # and unchanged on 6 pages: neither a near copy nor (on 5+ pages) an exact one
+        same = page(f"本报讯 2021年，洮南市总工会召开职代会。{line.format(3010)}", "2021.txt")
+        assert _run([DUP["D006"], DUP["D007"], DUP["D008"]], [same], store) == []
+
+
+def test_a_store_with_other_minhash_parameters_is_skipped(tmp_path, analysed):
+    from auditor.history.fingerprints import MinHashParams
+    from auditor.history.store import _set_meta
+
+    path = tmp_path / "other.duckdb"
+    with HistoryStore.open(path) as s:
+        _set_meta(s.con, MinHashParams(num_perm=64, bands=16).as_meta())  # as a store made by another release
+        s._minhash = None
+        s.add([analysed["001"]])
+        assert len(s.table("bands")) > 0
+    with HistoryStore.open(path, read_only=True) as store:
+        assert _run([DUP["D008"]], [_page_2021(EDITED)], store) == []  # its band keys cannot be compared
+        assert {f.rule for f in _run([DUP["D006"], DUP["D008"]], [_page_2021(EDITED)], store)} == {"D006"}
+    rule = DUP["D008"]
+    other = dataclasses.replace(rule, params=rule.params.model_copy(update={"bands": 4}))
+    with _archive(tmp_path, [analysed["001"]]) as store:  # and a rule with other parameters skips the store
+        assert _run([other], [_page_2021(EDITED)], store) == []
+        assert len(_run([rule], [_page_2021(EDITED)], store)) == 1
+
+
 # ---------------------------------------------------------------- year over year against the archive
 
 def test_robust_band_replaces_the_fixed_ratio_with_three_or_more_earlier_years(tmp_path):
@@ -170,7 +249,8 @@ def test_too_little_history_gives_no_finding(tmp_path):
     with _archive(tmp_path, [page("本报讯 2019年，洮南市总工会召开全委会议。", "a.txt")]) as store:
         assert _run(YOY.values(), [taonan(2020, "45万元", path="2020.txt")], store) == []
     with _archive(tmp_path, [], "empty.duckdb") as store:
-        assert _run([*YOY.values(), DUP["D006"], DUP["D007"]], [taonan(2020, "45万元", path="2020.txt")], store) == []
+        assert _run([*YOY.values(), DUP["D006"], DUP["D007"], DUP["D008"]], [taonan(2020, "45万元", path="2020.txt")],
+                    store) == []
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from auditor.history import HistoryError, HistoryStore, history_path, open_for_audit
-from auditor.history.fingerprints import band_keys, key_hash
+from auditor.history.fingerprints import DEFAULT_MINHASH, MinHashParams, band_keys, key_hash, unit_rows
 from auditor.history.store import (SCHEMA_VERSION, TABLES, Exclusion, batch_from_documents, migrate,
                                    schema_version)
 from auditor.rules.kinds.duplicate import fold_key
@@ -130,8 +130,23 @@ def test_schema_version_and_errors_name_the_store(tmp_path):
         HistoryStore.open(path, read_only=True)
 
 
+# Band keys as releases before version 4 made them: 16 bands of 4 rows, 64 bits, every sentence of
+# 10+ content characters.
+_V3_MINHASH = MinHashParams(ngram=5, num_perm=64, bands=16, seed=1, min_chars=10)
+
+
+def _v3_bands(docs) -> pd.DataFrame:
+    rows = []
+    for i, doc in enumerate(docs):
+        sentences = [u for u in unit_rows(doc)[1] if u.chars >= _V3_MINHASH.min_chars and len(u.core) >= 5]
+        keys = band_keys([u.core for u in sentences], _V3_MINHASH)
+        rows += [(i, u.ordinal, int(k)) for u, ks in zip(sentences, keys) for k in ks]
+    return pd.DataFrame(rows, columns=["doc_id", "sentence", "band_key"])
+
+
 def _old_store(path, docs, version: int) -> dict[str, int]:
-    """A store as an earlier release made it: schema `version`, rows in that version's columns."""
+    """A store as an earlier release made it: schema `version`, rows in that version's columns
+    (band keys as that release made them, and its MinHash parameters in meta)."""
     con = duckdb.connect(str(path))
     assert migrate(con, target=version) == list(range(1, version + 1))
     batch = batch_from_documents(docs)
@@ -139,38 +154,74 @@ def _old_store(path, docs, version: int) -> dict[str, int]:
     counts = {}
     for table in (t for t in TABLES if t in tables):
         columns = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
-        frame = batch.frames()[table][columns]  # version 1 had no publication_date, no metrics.series
+        frame = (_v3_bands(docs) if table == "bands" else batch.frames()[table])[columns]  # v1: no series, no date
         con.register("f", frame)
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM f")
         con.unregister("f")
         counts[table] = len(frame)
+    if version >= 2:
+        for key, value in _V3_MINHASH.as_meta().items():
+            con.execute("INSERT INTO meta VALUES (?, ?)", [key, value])
     assert schema_version(con) == version
     con.close()
     return counts
 
 
-@pytest.mark.parametrize("version,read_only", [(1, False), (1, True), (2, True)])
+@pytest.mark.parametrize("version,read_only", [(1, False), (1, True), (2, True), (3, True), (3, False)])
 def test_a_store_of_an_earlier_schema_opens_after_migration(tmp_path, analysed, version, read_only):
     path = tmp_path / "old.duckdb"
     docs = _pages(analysed, "000", "001")
     counts = _old_store(path, docs, version)
     with HistoryStore.open(path, read_only=read_only) as s:
-        assert s.version == SCHEMA_VERSION
-        assert {r[0] for r in s.con.execute("SELECT index_name FROM duckdb_indexes()").fetchall()} == {
-            "clauses_hash", "metrics_series", "documents_id"}
+        assert s.version == SCHEMA_VERSION and s.minhash == DEFAULT_MINHASH
+        # version 4 answers lookups from key-sorted tables: only the small index on pages is left
+        assert {r[0] for r in s.con.execute("SELECT index_name FROM duckdb_indexes()").fetchall()} == {"documents_id"}
         now = s.counts()
-        assert {t: now[t] for t in counts} == counts  # nothing lost
-        # version 2's band keys and series keys were made from what version 1 stored, as a fresh
-        # ingest makes them
+        assert {t: now[t] for t in counts if t != "bands"} == {t: n for t, n in counts.items() if t != "bands"}
+        # band keys, clause keys and series keys were made from what the old version stored, as a
+        # fresh ingest makes them
         fresh = batch_from_documents(docs)
-        assert now["bands"] == len(fresh.bands)
-        assert set(s.table("bands")["band_key"]) == set(fresh.bands["band_key"])
+        bands = s.table("bands")
+        assert len(bands) == len(fresh.bands) and _rows(bands) == _rows(fresh.bands[list(bands.columns)])
+        # version 3 kept no key length: every clause is keyed (a superset of a fresh ingest's keys)
+        keys = s.table("clause_keys")
+        assert len(keys) == counts["clauses"] and _rows(keys) >= _rows(fresh.clause_keys[list(keys.columns)])
         assert "publication_date" in s.table("documents").columns
-        stored = [r[0] for r in s.con.execute("SELECT series FROM metrics WHERE series IS NOT NULL").fetchall()]
-        assert sorted(stored) == sorted(int(x) for x in fresh.metrics["series"].dropna())
-        assert s.earlier_figures({("洮南市总工会", "relief_funds")}, (2020, 2021))  # found through the new index
+        stored = [r[0] for r in s.con.execute("SELECT series FROM metrics").fetchall()]  # in storage order
+        assert sorted(x for x in stored if x is not None) == sorted(int(x) for x in fresh.metrics["series"].dropna())
+        assert stored == sorted(stored, key=lambda x: (x is None, x or 0))  # sorted by series, NULLs last
+        assert s.earlier_figures({("洮南市总工会", "relief_funds")}, (2020, 2021))
     with HistoryStore.open(path) as s:  # and it takes new pages like any other store
         assert s.add(_pages(analysed, "002")).added
+
+
+def _rows(frame: pd.DataFrame) -> set[tuple]:
+    return set(map(tuple, frame.to_numpy().tolist()))
+
+
+def test_key_sorted_tables_are_sorted_again_once_an_eighth_of_them_came_unsorted(tmp_path, analysed, monkeypatch):
+    import auditor.history.store as store_module
+
+    monkeypatch.setattr(store_module, "_MIN_UNSORTED", 1)
+    path = tmp_path / "h.duckdb"
+    tails = []
+    with HistoryStore.open(path) as s:
+        for n in ("003", "004", "000", "001", "002"):
+            s.add(_pages(analysed, n))
+            tails.append(int(dict(s.con.execute("SELECT key, value FROM meta").fetchall())["unsorted.bands"]))
+            for table, key in store_module._CLUSTERED.items():
+                values = [r[0] for r in s.con.execute(f"SELECT {key} FROM {table}").fetchall()]
+                unsorted = int(dict(s.con.execute("SELECT key, value FROM meta").fetchall())[f"unsorted.{table}"])
+                assert values[:len(values) - unsorted] == sorted(values[:len(values) - unsorted],
+                                                                   key=lambda x: (x is None, x or 0))
+                assert unsorted < max(1, len(values) // store_module._UNSORTED_SHARE) or unsorted == 0
+        # 001 came after the last sort (under an eighth of the rows); with 002 the tail was sorted in
+        assert tails == [0, 0, 0, tails[3], 0] and tails[3] > 0
+        before = s.counts()
+    with HistoryStore.open(path, read_only=True) as s:  # whole tables, nothing lost by the rewrites
+        assert s.counts() == before and before["documents"] == 5
+        assert s.con.execute("SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'bands' "
+                             "AND constraint_type = 'NOT NULL'").fetchall()[0][0] == 3
 
 
 # ---------------------------------------------------------------- what the rules ask
@@ -211,11 +262,19 @@ def test_sentence_candidates_find_a_near_copy_by_band_keys(store):
                "a/2020.txt")
     store.add([old])
     new = "本报讯 2021年，洮南市总工会深入开展职工技能培训，全年组织各类培训班共计十五期，覆盖企业职工三千余人次。"
-    core = fold_key(new)
-    keys = band_keys([core])[0]
-    frame = store.sentence_candidates(pd.DataFrame({"query": [0] * len(keys), "band_key": keys}))
+    frame = store.sentence_candidates(store.band_queries([fold_key(new)]))
     assert len(frame) >= 1 and frame.iloc[0]["bands"] >= 1
     assert old.original[frame.iloc[0]["start"]:frame.iloc[0]["end"]] == old.original
+
+
+def test_sentence_candidates_skip_stock_text_and_find_nothing_unrelated(store):
+    line = "各级工会组织广泛开展职工技能培训和岗位练兵活动，全年累计培训职工三千余人次。"
+    store.add([page(f"本报讯 {y}年，某县总工会召开全委会议。{line}", f"a/{y}.txt") for y in (2017, 2018, 2019)])
+    query = store.band_queries([fold_key(line)])
+    assert set(store.sentence_candidates(query, max_bucket=3)["doc_id"]) == {0, 1, 2}
+    assert store.sentence_candidates(query, max_bucket=2).empty  # every band on 3 pages: stock text
+    other = store.band_queries([fold_key("白城市总工会召开第十五届委员会第三次全体会议审议通过年度工作报告和经费审查报告")])
+    assert store.sentence_candidates(other).empty
 
 
 def test_series_and_entities(store, analysed):

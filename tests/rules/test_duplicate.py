@@ -23,7 +23,7 @@ from auditor.documents.segment import segment
 from auditor.errors import RuleFileError
 from auditor.rules.context import AuditContext
 from auditor.rules.engine import run_rules
-from auditor.rules.kinds.doubling import _repeats
+from auditor.rules.kinds.doubling import _PUNCT, _Compared, _doublings, _repeats
 from auditor.rules.kinds.duplicate import lsh_candidates, minhash
 from auditor.rules.loader import load_rule_file
 
@@ -124,8 +124,9 @@ def test_precision_on_the_fixtures(found):
     counts = {rule: len(_of(found, rule)) for rule in BY_ID}
     # D001 洮南's copy; D004 002's paste; O001 11 headers of 003 + 000's greeting; D005 the sentence
     # 001 shares with 000 and the plan two organisations of 004 share. Nothing else is a copy.
-    # D006/D007 compare with the history store, which this audit has none of.
-    assert counts == {"D001": 1, "D002": 0, "D003": 0, "D004": 1, "D005": 2, "D006": 0, "D007": 0, "O001": 12}
+    # D006/D007/D008 compare with the history store, which this audit has none of.
+    assert counts == {"D001": 1, "D002": 0, "D003": 0, "D004": 1, "D005": 2, "D006": 0, "D007": 0, "D008": 0,
+                      "O001": 12}
     texts = " ".join(f.text for f in found)
     for stock in ("四个意识", "劳模精神", "习近平新时代中国特色社会主义思想", "为困难职工和基层工会发放口罩4200个。为"):
         assert stock not in texts
@@ -187,6 +188,19 @@ def test_copy_across_pages_goes_on_the_later_page():
     (f,) = found
     assert f.rule == "D001" and f.document == "001_page.txt" and f.related[0].document == "000_page.txt"
     assert f.evidence["documents"] == 2
+
+
+def test_a_sentence_of_short_clauses_copied_whole_is_a_copy():
+    # No clause holds 12 characters besides its figures, so none is a copy by itself; together they are.
+    s = "五年来，组织开展招聘会58场次，提供就业岗位1.1万个，帮助职工实现就业。"
+    other = "本报讯 2022年，洮北区总工会扎实推进各项任务。"
+    (f,) = _run(LEAD + s, other + s)
+    assert f.rule == "D001" and f.document == "001_page.txt" and f.text == s
+    assert f.related[0].document == "000_page.txt" and f.related[0].text == s
+    # Split by a clause of its own, neither half is long enough: not a copy.
+    assert _run(LEAD + s, other + "五年来，组织开展招聘会58场次，另外还做了很多不同的事情，提供就业岗位1.1万个。") == []
+    # Nor two short clauses that follow each other on two pages (10 characters besides figures).
+    assert _run(LEAD + "开展招聘会58场次，提供岗位1.1万个。", other + "开展招聘会58场次，提供岗位1.1万个。") == []
 
 
 def test_stock_phrases_short_clauses_and_shared_figures_are_not_copies():
@@ -254,6 +268,47 @@ def test_minhash_agreement_estimates_jaccard_and_lsh_pairs_only_similar_texts():
     assert abs((sig[0] == sig[1]).mean() - jaccard) < 0.15
     assert lsh_candidates(sig, 32, 50) == {(0, 1)}
     assert (minhash([a], 5, 16, 7) == minhash([a], 5, 16, 7)).all()  # reproducible
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 3), min_size=8, max_size=8), max_size=40), st.sampled_from([1, 2, 4, 8]),
+       st.integers(2, 5))
+def test_lsh_buckets_are_signatures_agreeing_on_a_band(rows, bands, max_bucket):
+    import numpy as np
+
+    signatures = np.array(rows, dtype=np.uint64).reshape(len(rows), 8)
+    width = 8 // bands
+    buckets: dict = {}
+    for i, row in enumerate(rows):
+        for b in range(bands):
+            buckets.setdefault((b, tuple(row[b * width:(b + 1) * width])), []).append(i)
+    expected = {(x, y) for members in buckets.values() if 1 < len(members) <= max_bucket
+                for k, x in enumerate(members) for y in members[k + 1:]}
+    assert lsh_candidates(signatures, bands, max_bucket) == expected
+
+
+_DOUBLING_ALPHABET = st.sampled_from(list("长春市总工会：:，,。！ 哈研究ab𠀀") + ["长春市总工会", "节日快乐", "：：", "研究研究"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_DOUBLING_ALPHABET, max_size=40).map("".join), st.sampled_from([3, 4, 40]))
+def test_ocr_doubling_is_sought_only_where_it_can_start_and_found_as_by_one_pass(text, max_unit):
+    import regex
+
+    doubled = regex.compile(r"(?P<unit>[^\p{P}\p{S}\s]{3,%d}?)(?P=unit)(?:(?P<mark>\p{P})(?P=mark))?" % max_unit)
+    assert [(m.span(), m.group("unit"), m.group("mark")) for m in _doublings(doubled, text, max_unit, 2.0)] == \
+        [(m.span(), m.group("unit"), m.group("mark")) for m in doubled.finditer(text, overlapped=False)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(list("共返还工会经费，,。 X𠀀\u3000\n")), max_size=40).map("".join), st.data())
+def test_compared_characters_of_a_span_are_cut_from_the_whole_page(text, data):
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    slots = {i for i, ch in enumerate(text) if ch in "X,"}
+    where = [i for i in range(start, end) if not _PUNCT.match(text, i)]  # per character, as _repeats did
+    chars = "".join(chr(0xF0000 + n % 0xFFFD) if i in slots else text[i] for n, i in enumerate(where))
+    assert _Compared.of(text, slots).span(start, end) == (where, chars)
 
 
 def test_repeated_runs_are_found_in_linear_time():

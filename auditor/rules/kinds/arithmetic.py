@@ -344,9 +344,7 @@ def _table(rule: Rule, params: Params, ctx: AuditContext) -> Iterator[Finding]:
     checks = {
         "non-negative": pa.Check(lambda df: df["value"].isna() | (df["value"] >= 0) | (df["kind"] == "number"),
                                  name="non-negative"),
-        "unit-allowed": pa.Check(
-            lambda df: df.apply(lambda r: _unit_ok(r, allowed), axis=1).astype(bool),
-            name="unit-allowed"),
+        "unit-allowed": pa.Check(lambda df: _units_ok(df, allowed), name="unit-allowed"),
     }
     schema = pa.DataFrameSchema(checks=[checks[c] for c in params.checks])
     try:
@@ -371,8 +369,17 @@ def _table(rule: Rule, params: Params, ctx: AuditContext) -> Iterator[Finding]:
                              fields={"allowed_text": "、".join(allowed_units)})
 
 
-def _unit_ok(row, allowed: dict[str, set[str]]) -> bool:
-    metric, unit, surface = (_text(row[k]) for k in ("metric", "unit", "surface_unit"))
+def _units_ok(df, allowed: dict[str, set[str]]):
+    """The unit-allowed check over the table, column-wise (a row-wise DataFrame.apply cost more
+    than the rest of the table checks together)."""
+    import pandas as pd
+
+    ok = [_unit_ok(m, u, s, allowed) for m, u, s in zip(df["metric"], df["unit"], df["surface_unit"])]
+    return pd.Series(ok, index=df.index, dtype=bool)
+
+
+def _unit_ok(metric, unit, surface, allowed: dict[str, set[str]]) -> bool:
+    metric, unit, surface = _text(metric), _text(unit), _text(surface)
     if metric is None or metric not in allowed or unit is None:
         return True
     return unit in allowed[metric] or (surface is not None and _strip_scale(surface) in allowed[metric])

@@ -19,8 +19,8 @@ Two modes:
 
 from __future__ import annotations
 
-from bisect import bisect_right
-from typing import TYPE_CHECKING, Iterable, Iterator, Literal
+from bisect import bisect_left, bisect_right
+from typing import TYPE_CHECKING, Iterable, Iterator, Literal, NamedTuple
 
 import regex
 from pydantic import BaseModel, ConfigDict, Field
@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _FIGURE = regex.compile(FIGURE)
 _PUNCT = regex.compile(r"[\p{P}\p{S}\s]")
+_PUNCT_RUN = regex.compile(r"[\p{P}\p{S}\s]+")
 
 
 class Params(BaseModel):
@@ -67,7 +68,7 @@ def _adjacent(rule: Rule, ctx: AuditContext, params: Params, doc: "AnalysedDocum
     doubled = regex.compile(
         r"(?P<unit>[^\p{P}\p{S}\s]{3,%d}?)(?P=unit)(?:(?P<mark>\p{P})(?P=mark))?" % params.max_unit)
     taken: list[tuple[int, int]] = []
-    for m in doubled.finditer(text, overlapped=False, timeout=ctx.regex_timeout):
+    for m in _doublings(doubled, text, params.max_unit, ctx.regex_timeout):
         unit = m.group("unit")
         if han_count(unit) < params.min_chars or _short_period(unit):
             continue
@@ -90,6 +91,29 @@ def _adjacent(rule: Rule, ctx: AuditContext, params: Params, doc: "AnalysedDocum
                                   fields={"single": doc.norm.original_text(m.start(), m.start() + 1)})
 
 
+def _doublings(doubled: regex.Pattern, text: str, max_unit: int, timeout: float) -> Iterator[regex.Match]:
+    """``doubled.finditer(text)``, run only where a doubling can start. A unit of L >= 3 characters
+    followed by itself means text[i + t] == text[i + L + t] for t = 0, 1, 2: numpy finds those
+    positions for every L at once, and the pattern is tried only there, going on after each match
+    as one pass over the text would."""
+    import numpy as np
+
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    n = len(codes)
+    can_start = np.zeros(n, dtype=bool)
+    if n >= 6:
+        # the three characters from each position as one number (code points are below 2**21)
+        triples = (codes[:-2] << np.uint64(42)) | (codes[1:-1] << np.uint64(21)) | codes[2:]
+        for gap in range(3, min(max_unit, n - 3) + 1):
+            can_start[:n - 2 - gap] |= triples[:-gap] == triples[gap:]  # text[i:i+3] == text[i+gap:i+gap+3]
+    longest = 2 * max_unit + 2  # two units and a doubled mark
+    end = 0
+    for i in np.flatnonzero(can_start).tolist():
+        if i >= end and (m := doubled.match(text, i, min(i + longest, n), timeout=timeout)) is not None:
+            yield m
+            end = m.end()
+
+
 def _short_period(unit: str) -> bool:
     """哈哈哈, 研究研究: a unit that is itself a one- or two-character repetition."""
     return any(len(unit) % p == 0 and unit == unit[:p] * (len(unit) // p) for p in (1, 2))
@@ -101,10 +125,12 @@ def _phrases(rule: Rule, ctx: AuditContext, params: Params, doc: "AnalysedDocume
     text = doc.norm.text
     slots = {i for m in regex.finditer(params.placeholder, text, regex.V1, timeout=ctx.regex_timeout)
              for i in range(*m.span())}
+    compared = _Compared.of(text, slots)
     for p in doc.segmentation.paragraphs:
         spans = [(p.start, p.end)] if params.scope == "paragraph" else [(s.start, s.end) for s in p.sentences]
         for start, end in spans:
-            for (a, b), (c, d), gap in _repeats(text, start, end, params.min_chars, params.max_gap, slots):
+            for (a, b), (c, d), gap in _repeats(text, start, end, params.min_chars, params.max_gap, slots,
+                                                compared):
                 unit = text[c:d]
                 yield ctx.finding(rule, doc, c, d,
                                   related=[ctx.related(doc, a, b, note(ctx, "首次出现", "first occurrence"))],
@@ -112,14 +138,50 @@ def _phrases(rule: Rule, ctx: AuditContext, params: Params, doc: "AnalysedDocume
                                             "has_figures": bool(_FIGURE.search(unit))})
 
 
-def _repeats(text: str, start: int, end: int, min_chars: int, max_gap: int,
-             slots: set[int]) -> Iterator[tuple[tuple[int, int], tuple[int, int], int]]:
+class _Compared(NamedTuple):
+    """The compared characters of a whole document (punctuation and spaces set aside): their
+    offsets and the characters, so a sentence's are a slice rather than a walk over its text."""
+
+    where: list[int]
+    chars: str
+    slots: list[int]  # sorted placeholder offsets
+
+    @classmethod
+    def of(cls, text: str, slots: set[int]) -> "_Compared":
+        import numpy as np
+
+        marks = [ord(ch) for ch in set(text) if _PUNCT.match(ch)]  # a one-character class: no context
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        where = np.flatnonzero(~np.isin(codes, np.array(marks, dtype=np.uint32))).tolist()
+        return cls(where, _PUNCT_RUN.sub("", text), sorted(slots))
+
+    def span(self, start: int, end: int) -> tuple[list[int], str]:
+        """(offsets, characters) of text[start:end]; each placeholder character made distinct from
+        everything (a private-use character numbered by its place in the span)."""
+        a, b = bisect_left(self.where, start), bisect_left(self.where, end)
+        where, chars = self.where[a:b], self.chars[a:b]
+        lo, hi = bisect_left(self.slots, start), bisect_left(self.slots, end)
+        if lo < hi:
+            out = list(chars)
+            for i in self.slots[lo:hi]:
+                n = bisect_left(where, i)
+                if n < len(where) and where[n] == i:
+                    out[n] = chr(0xF0000 + n % 0xFFFD)
+            chars = "".join(out)
+        return where, chars
+
+
+def _repeats(text: str, start: int, end: int, min_chars: int, max_gap: int, slots: set[int],
+             compared: _Compared | None = None) -> Iterator[tuple[tuple[int, int], tuple[int, int], int]]:
     """(first copy, second copy, gap) for each passage of text[start:end] that repeats with at
     most `max_gap` compared characters between the copies. Spans are normalised offsets.
-    Characters at `slots` (placeholders) are compared as distinct from everything."""
-    where = [i for i in range(start, end) if not _PUNCT.match(text, i)]  # compared char -> offset
-    c = "".join(chr(0xF0000 + n % 0xFFFD) if i in slots else text[i] for n, i in enumerate(where))
+    Characters at `slots` (placeholders) are compared as distinct from everything. `compared`:
+    the document's compared characters, when the caller looks at many spans of one text."""
+    where, c = (compared or _Compared.of(text, slots)).span(start, end)  # compared char -> offset
     k = min_chars
+    windows = len(c) - k + 1
+    if windows <= k or len({c[j:j + k] for j in range(windows)}) == windows:
+        return  # no window of k compared characters occurs twice without overlapping: nothing repeats
     seen: dict[str, list[int]] = {}
     j = 0
     while j + k <= len(c):

@@ -18,6 +18,7 @@ Two modes, each a layer of the same idea (compare normalised units, never raw ch
   clauses is one finding whose ``related`` is the archived span. Archive pages printed after
   the audited one are not "before"; text on ``common_in_documents`` archived pages is house
   style, and text on fewer pages counts 1/(1 + ln n) of its length. No store: no findings.
+  (In duplicate_archive.py.)
 
 Where the earlier copy is decides the class of a copy: in the same article, in another article
 of the page, or on an earlier page. ``within_document`` / ``articles`` / ``across_documents``
@@ -29,7 +30,9 @@ counted, so two organisations that both "为困难职工发放慰问金2万元" 
 mostly of stock political phrases (``boilerplate``: at most ``max_boilerplate_remainder``
 characters are left once they are removed), text found on ``common_in_documents`` or more pages
 (the house style of the series), and text holding a ``placeholder`` ("X人": two templates are
-not shown to say the same thing). Only a unit that passes these seeds a run.
+not shown to say the same thing). Only a unit that passes these seeds a run; a run of units none of
+which passes alone ("五年来,组织招聘会58场次,提供岗位1.1万个。" copied whole) is a copy when the
+units free of stock phrases pass together (``_Weigher.plain_run``).
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ import random
 from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Literal, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Literal, NamedTuple, Sequence
 
 import regex
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -102,8 +105,9 @@ def place(doc: "AnalysedDocument", norm_start: int) -> str:
 
 class Params(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    mode: Literal["exact", "near", "archive"] = Field(
-        "exact", description="exact copies, near-identical sentences, or copies of archived pages (history)")
+    mode: Literal["exact", "near", "archive", "archive-near"] = Field(
+        "exact", description="exact copies, near-identical sentences, copies of archived pages (history), "
+                             "or sentences nearly the same as archived ones")
     scope: Literal["clause", "sentence", "paragraph"] = Field(
         "clause", description="the unit compared; exact runs of clauses also cover whole sentences")
     roles: list[str] = Field(default_factory=lambda: ["body", "dateline", "heading"],
@@ -135,6 +139,8 @@ class Params(BaseModel):
             raise ValueError(f"num_perm ({self.num_perm}) must be a multiple of bands ({self.bands})")
         if self.mode == "archive" and self.scope != "clause":
             raise ValueError("mode archive compares clauses (the archive stores clause hashes): scope must be clause")
+        if self.mode == "archive-near" and self.scope != "sentence":
+            raise ValueError("mode archive-near compares sentences (the archive's band keys): scope must be sentence")
         return self
 
 
@@ -142,19 +148,24 @@ class Params(BaseModel):
 def check(rule: Rule, ctx: AuditContext) -> Iterable[Finding]:
     params: Params = rule.params  # type: ignore[assignment]
     docs = in_path_order(ctx)
-    units = [_units(doc, params, ctx.regex_timeout) for doc in docs]
-    weigh = _Weigher(params, ctx.regex_timeout)
+    units = [units_of(ctx, doc, params) for doc in docs]
+    weigh = weigher(ctx, params)
     if params.mode == "near":
         return _near(rule, ctx, params, docs, units, weigh)
+    if params.mode == "archive-near":
+        from .duplicate_archive import archive_near
+
+        return archive_near(rule, ctx, params, docs, units, weigh)
     if params.mode == "archive":
-        return _archive(rule, ctx, params, docs, units, weigh)
+        from .duplicate_archive import archive  # the history store's part: its own module
+
+        return archive(rule, ctx, params, docs, units, weigh)
     return _exact(rule, ctx, params, docs, units, weigh)
 
 
 # ---------------------------------------------------------------- units and their weight
 
-@dataclass(frozen=True, slots=True)
-class _Unit:
+class _Unit(NamedTuple):  # a tuple: cheap to build, and to send from a worker by the hundred thousand
     paragraph: int
     article: int | None
     start: int  # normalised offsets
@@ -162,9 +173,69 @@ class _Unit:
     key: str | None  # None: nothing to compare (punctuation only)
 
 
+def _units_key(params: Params) -> tuple:
+    return ("duplicate.units", params.scope, tuple(params.roles), params.placeholder)
+
+
+def _weights_key(params: Params) -> tuple:
+    return ("duplicate.weights", params.figure, tuple(params.boilerplate))
+
+
+def units_of(ctx: AuditContext, doc: "AnalysedDocument", params: Params) -> list[_Unit]:
+    """A document's units, computed once per audit for all the rules that cut it the same way
+    (the exact, archive and near rules of a rule set share their scope, roles and placeholder),
+    or already where the document was analysed (``prepare``)."""
+    key = _units_key(params)
+    prepared = getattr(doc, "prepared", {})
+    return ctx.memo((id(doc), *key),
+                    lambda: prepared[key] if key in prepared else _units(doc, params, ctx.regex_timeout))
+
+
+def weigher(ctx: AuditContext, params: Params) -> "_Weigher":
+    """The rule's weigher, sharing what it learns about a text with every rule of the audit that
+    uses the same figure and boilerplate patterns, and starting from what ``prepare`` weighed."""
+    key = _weights_key(params)
+
+    def make() -> _Weights:
+        weights = _Weights(params, ctx.regex_timeout)
+        for doc in ctx.documents:
+            if key in getattr(doc, "prepared", {}):
+                weights.learn(doc.prepared[key])
+        return weights
+
+    return _Weigher(params, ctx.regex_timeout, ctx.memo(key, make))
+
+
+def prepare(doc: "AnalysedDocument", rules: Sequence[Rule], timeout: float | None) -> dict:
+    """The part of the duplicate rules among `rules` that reads one document alone, done where the
+    document is analysed (a worker of the pool) so the parent, which must see every document at
+    once, only compares: each rule's units, and the weight of every sentence the near mode weighs
+    (the exact modes weigh only the few clauses that repeat: left to the parent). Entries for
+    ``AnalysedDocument.prepared``, read back by ``units_of`` and ``weigher``."""
+    out: dict = {}
+    for rule in rules:
+        p = rule.params
+        if rule.kind != "duplicate" or not isinstance(p, Params):
+            continue
+        key = _units_key(p)
+        if key not in out:
+            out[key] = _units(doc, p, timeout)
+        if p.mode == "near":
+            weights = _Weights(p, timeout)
+            weigh = _Weigher(p, timeout, weights)
+            text = doc.norm.text
+            for u in out[key]:
+                if u.key is not None:
+                    weigh.substantial(text[u.start:u.end])
+            learnt = out.setdefault(_weights_key(p), ({}, {}))
+            learnt[0].update(weights._free)
+            learnt[1].update((t, (None if rest is t else rest, n)) for t, (rest, n) in weights._stripped.items())
+    return out
+
+
 def _units(doc: "AnalysedDocument", params: Params, timeout: float | None = None) -> list[_Unit]:
     text = doc.norm.text
-    placeholder = timed(params.placeholder, timeout)
+    search = timed(params.placeholder, timeout).pattern.search  # called per unit: no wrapper on the way
     out = []
     for p in doc.segmentation.paragraphs:
         if params.roles and p.role not in params.roles:
@@ -176,32 +247,93 @@ def _units(doc: "AnalysedDocument", params: Params, timeout: float | None = None
         else:
             spans = [(c.start, c.end) for s in p.sentences for c in s.clauses]
         out.extend(_Unit(p.index, p.article, s, e,
-                         None if placeholder.search(text, s, e) else fold_key(text[s:e]) or None)
+                         None if search(text, s, e, timeout=timeout) else fold_key(text[s:e]) or None)
                    for s, e in spans)
     return out
 
 
-class _Weigher:
-    """How much a span weighs: its content beside figures and beside boilerplate."""
+# A pattern that may not keep its meaning inside an alternation of several (group references,
+# inline flags, named groups, recursion): boilerplate with one is tested pattern by pattern.
+_NOT_JOINABLE = regex.compile(r"\\[1-9gkKG]|\(\?[^:=!<>]|\(\?<[^=!]")
+
+
+class _Weights:
+    """What a text weighs under one figure pattern and one boilerplate list, remembered by text:
+    the same clauses are weighed by several rules, and again when a run is reported."""
 
     def __init__(self, params: Params, timeout: float | None = None):
-        self.params = params
         self.figure = timed(params.figure, timeout)  # user patterns run under the regex time limit
         self.boilerplate = compile_all(params.boilerplate, timeout)
+        joinable = params.boilerplate and not any(_NOT_JOINABLE.search(b) for b in params.boilerplate)
+        # One search for any stock phrase first: most texts hold none, and then every sub is a no-op.
+        self.any_boilerplate = timed("|".join(f"(?:{b})" for b in params.boilerplate), timeout) if joinable else None
+        self._figures: dict[str, bool] = {}
+        self._free: dict[str, int] = {}
+        self._stripped: dict[str, tuple[str, int]] = {}
 
     def has_figures(self, text: str) -> bool:
-        return self.figure.search(text) is not None
+        found = self._figures.get(text)
+        if found is None:
+            found = self._figures[text] = self.figure.search(text) is not None
+        return found
+
+    def figure_free(self, text: str) -> int:
+        """Content characters besides figures."""
+        n = self._free.get(text)
+        if n is None:
+            n = self._free[text] = content_len(self.figure.sub("", text))
+        return n
+
+    def learn(self, learnt: tuple[dict, dict]) -> None:
+        """Take over weights ``prepare`` computed elsewhere (None: the text held no boilerplate)."""
+        free, stripped = learnt
+        self._free.update(free)
+        self._stripped.update((t, (t if rest is None else rest, n)) for t, (rest, n) in stripped.items())
+
+    def stripped(self, text: str) -> tuple[str, int]:
+        """The text without boilerplate, and its content characters."""
+        out = self._stripped.get(text)
+        if out is None:
+            rest = text
+            if self.boilerplate and (self.any_boilerplate is None or self.any_boilerplate.search(text)):
+                for p in self.boilerplate:
+                    rest = p.sub("", rest)
+            out = self._stripped[text] = (rest, content_len(rest))
+        return out
+
+
+class _Weigher:
+    """How much a span weighs for one rule: its content beside figures and beside boilerplate."""
+
+    def __init__(self, params: Params, timeout: float | None = None, weights: _Weights | None = None):
+        self.params = params
+        self.weights = weights or _Weights(params, timeout)
+        self.figure = self.weights.figure
+
+    def has_figures(self, text: str) -> bool:
+        return self.weights.has_figures(text)
 
     def strip_boilerplate(self, text: str) -> str:
-        for p in self.boilerplate:
-            text = p.sub("", text)
-        return text
+        return self.weights.stripped(text)[0]
 
     def substantial(self, text: str) -> bool:
         """Long enough without its figures, and more than stock phrases."""
         p = self.params
-        return (content_len(self.figure.sub("", text)) >= p.min_chars
-                and content_len(self.strip_boilerplate(text)) > p.max_boilerplate_remainder)
+        return (self.weights.figure_free(text) >= p.min_chars
+                and self.weights.stripped(text)[1] > p.max_boilerplate_remainder)
+
+    def plain_run(self, text: str, units: Sequence[_Unit]) -> bool:
+        """Whether a run of units, none substantial alone, is substantial together, counting only
+        the units free of stock phrases: a unit that holds one is stock, with the words around
+        the phrase ("以…为指导", "持续开展…活动"), which would add up over a run of slogans."""
+        free = rest = 0
+        for u in units:
+            t = text[u.start:u.end]
+            stripped, n = self.weights.stripped(t)
+            if stripped == t:
+                free += self.weights.figure_free(t)
+                rest += n
+        return free >= self.params.min_chars and rest > self.params.max_boilerplate_remainder
 
 
 # ---------------------------------------------------------------- exact copies
@@ -214,27 +346,94 @@ def _exact(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["Analys
             if u.key is not None:
                 index[u.key].append((d, i))
     seed_ok: dict[str, bool] = {}
+
+    def seeds(d: int, q: int) -> bool:  # substantial by itself
+        u = units[d][q]
+        if u.key not in seed_ok:
+            seed_ok[u.key] = weigh.substantial(docs[d].norm.text[u.start:u.end])
+        return seed_ok[u.key]
+
+    # For runs of units none of which seeds (below): from each unit, the shortest run of units that
+    # repeat, seed nothing and are substantial together; indexed like the keys.
+    starts = [_windows(doc_units, docs[d].norm.text, weigh,
+                       lambda i, d=d, doc_units=doc_units: (doc_units[i].key is not None
+                                                           and len(index[doc_units[i].key]) > 1 and not seeds(d, i)))
+              for d, doc_units in enumerate(units)]
+    windows: dict[tuple[str, ...], list[tuple[int, int]]] = defaultdict(list)
+    for d, doc_windows in enumerate(starts):
+        for i, w in enumerate(doc_windows):
+            if w is not None:
+                windows[w].append((d, i))
     occurrences: dict[tuple[str, ...], list[tuple[int, int]]] = {}
     for d, doc_units in enumerate(units):
         covered: set[int] = set()
-        text = docs[d].norm.text
         for q, u in enumerate(doc_units):
-            if u.key is None or q in covered or index[u.key][0] == (d, q):
-                continue
-            if u.key not in seed_ok:
-                seed_ok[u.key] = weigh.substantial(text[u.start:u.end])
-            if not seed_ok[u.key]:
+            if u.key is None or q in covered or index[u.key][0] == (d, q) or not seeds(d, q):
                 continue
             partners = _partners(params, units, index[u.key], d, q)
             if not partners:
                 continue
-            (e, i), (back, forward) = max(((pair, _run(units, pair, (d, q))) for pair in partners[-20:]),
-                                          key=lambda item: sum(item[1]))
+            (e, i), (back, forward) = _longest(units, partners, d, q)
             covered.update(range(q - back, q + forward))
             finding = _report_run(rule, ctx, params, docs, units, weigh, index, occurrences,
                                   (e, i - back), (d, q - back), back + forward)
             if finding is not None:
                 yield finding
+        # Then runs of units none of which is substantial by itself, substantial together (see the
+        # module docstring), on units the seeds above left uncovered: seeded where such a run
+        # found before starts.
+        for q, w in enumerate(starts[d]):
+            if w is None or q in covered or windows[w][0] == (d, q):
+                continue
+            partners = _partners(params, units, windows[w], d, q)
+            if not partners:
+                continue
+            (e, i), (back, forward) = _longest(units, partners, d, q)
+            run = range(q - back, q + forward)
+            if len(run) < 2 or any(x in covered or seeds(d, x) for x in run) \
+                    or not weigh.plain_run(docs[d].norm.text, doc_units[run.start:run.stop]):
+                continue
+            covered.update(run)
+            finding = _report_run(rule, ctx, params, docs, units, weigh, index, occurrences,
+                                  (e, i - back), (d, q - back), back + forward)
+            if finding is not None:
+                yield finding
+
+
+def _windows(units: Sequence[_Unit], text: str, weigh: _Weigher,
+             eligible: Callable[[int], bool]) -> list[tuple[str, ...] | None]:
+    """For each unit i: the keys of the shortest run of eligible units from i, each following the
+    one before on the page (as ``_run`` follows a run), that is substantial together
+    (``_Weigher.plain_run``: two units at least); None when there is none. A run the exact mode
+    reports without a seed holds the one from its first unit: documents holding a run share it
+    (auditor.engines.local.link_keys links documents by these). Two pointers: linear."""
+    out: list[tuple[str, ...] | None] = [None] * len(units)
+    p = weigh.params
+    a = 0
+    while a < len(units):
+        if not eligible(a):
+            a += 1
+            continue
+        b = a + 1  # the stretch [a, b) of eligible units, each following the one before
+        while b < len(units) and units[b].paragraph - units[b - 1].paragraph <= 1 and eligible(b):
+            b += 1
+        free, rest = [0], [0]  # running sums over the stretch, of units free of stock phrases
+        for u in units[a:b]:
+            t = text[u.start:u.end]
+            stripped, n = weigh.weights.stripped(t)
+            plain = stripped == t
+            free.append(free[-1] + (weigh.weights.figure_free(t) if plain else 0))
+            rest.append(rest[-1] + (n if plain else 0))
+        j = 2
+        for i in range(b - a):
+            j = max(j, i + 2)
+            while j <= b - a and (free[j] - free[i] < p.min_chars or rest[j] - rest[i] <= p.max_boilerplate_remainder):
+                j += 1
+            if j > b - a:
+                break  # no run from here on reaches it: nor from later units
+            out[a + i] = tuple(u.key for u in units[a + i:a + j])
+        a = b
+    return out
 
 
 def _partners(params: Params, units: list[list[_Unit]], places: list[tuple[int, int]],
@@ -253,6 +452,12 @@ def _partners(params: Params, units: list[list[_Unit]], places: list[tuple[int, 
         wanted = params.within_document and params.articles != "same"
         return same_doc if wanted else []
     return earlier if params.across_documents else []
+
+
+def _longest(units: list[list[_Unit]], partners: list[tuple[int, int]], d: int, q: int
+             ) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The partner (of the nearest 20) whose copy around unit q of document d runs longest, and the run."""
+    return max(((pair, _run(units, pair, (d, q))) for pair in partners[-20:]), key=lambda item: sum(item[1]))
 
 
 def _run(units: list[list[_Unit]], first: tuple[int, int], second: tuple[int, int]) -> tuple[int, int]:
@@ -316,7 +521,7 @@ def _report_run(rule: Rule, ctx: AuditContext, params: Params, docs, units, weig
         related.append(ctx.related(docs[pd], s, t, first_note))
     first_doc, first_unit = places[0] if places else (e, i)
     chars = len(fold_key(text))
-    severity = "info" if content_len(weigh.figure.sub("", text)) < params.info_below_chars else None
+    severity = "info" if weigh.weights.figure_free(text) < params.info_below_chars else None
     return ctx.finding(rule, doc, start, end, related=related, severity=severity,
                        evidence={"occurrences": max(len(places), 2), "chars": chars, "has_figures": has_figures,
                                  "documents": len({p[0] for p in places}) or 1},
@@ -355,145 +560,6 @@ def _in_number(text: str, i: int) -> bool:
     return 0 <= i < len(text) and (text[i].isdigit() or text[i] in ".零一二两三四五六七八九十百千万亿")
 
 
-# ---------------------------------------------------------------- copies of archived pages
-
-def _archive(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["AnalysedDocument"],
-             units: list[list[_Unit]], weigh: _Weigher) -> Iterable[Finding]:
-    """Runs of clauses printed before on a page of the history store: one finding per run on the
-    audited page, `related` naming the archived page and span ("printed in 2020 in 洮南's article").
-
-    Lookups are batched: one index lookup for the hashes of every clause that could seed a run,
-    one for the clauses of the archived pages that matched (to follow a run beyond its seed), one
-    for those pages' text. Clauses of a run that could not seed it (short ones) count as printed
-    on one page.
-
-    Boilerplate weighs itself down: a clause printed on `common_in_documents` or more archived
-    pages never seeds a run, and each clause of a run counts 1/(1 + ln n) of its length when it
-    is on n archived pages, so text many pages share must be long to be reported."""
-    if ctx.history is None:
-        return
-    from ...history.fingerprints import key_hash
-    from ...history.store import Exclusion
-
-    hashes = {u.key: key_hash(u.key) for doc_units in units for u in doc_units if u.key is not None}
-    # Only units that could seed a run are looked up; the rest of a run is read from the archived
-    # pages it is found on (clauses_of), so the lookup stays a few hundred hashes per page.
-    candidates = [[q for q, u in enumerate(doc_units) if u.key is not None
-                   and weigh.substantial(docs[d].norm.text[u.start:u.end])] for d, doc_units in enumerate(units)]
-    wanted_hashes = {hashes[units[d][q].key] for d, qs in enumerate(candidates) for q in qs}
-    counts, places = ctx.history.clause_places(wanted_hashes, Exclusion.of(docs), per_hash=_MAX_RELATED)
-    # Only pages printed before (or in the same year as) the audited page are "printed before".
-    earlier = [{h: kept for h, ps in places.items() if (kept := [p for p in ps if _not_later(p, doc)])}
-               for doc in docs]
-    seeds = [[q for q in candidates[d] if hashes[units[d][q].key] in earlier[d]
-              and counts[hashes[units[d][q].key]] < params.common_in_documents] for d in range(len(units))]
-    wanted = {p.doc_id for d, qs in enumerate(seeds) for q in qs for p in earlier[d][hashes[units[d][q].key]]}
-    if not wanted:
-        return
-    archived = {doc_id: {a.ordinal: a for a in rows} for doc_id, rows in ctx.history.clauses_of(wanted).items()}
-    pages = ctx.history.documents_info(wanted)
-    for d, doc_units in enumerate(units):
-        covered: set[int] = set()
-        key_of = [hashes.get(u.key) for u in doc_units]
-        for q in seeds[d]:
-            if q in covered:
-                continue
-            runs = [(_archive_run(doc_units, key_of, archived[p.doc_id], p.ordinal, q, covered), p)
-                    for p in earlier[d][key_of[q]]]
-            # The longest run wins; then the latest year (last year's page before older ones).
-            (back, forward), best = max(runs, key=lambda r: (sum(r[0]), _archived_year(pages[r[1].doc_id], r[1])
-                                                              or 0, r[1].doc_id))
-            covered.update(range(q - back, q + forward))
-            span = slice(q - back, q + forward)
-            finding = _report_archived(rule, ctx, params, docs[d], doc_units[span], key_of[span], counts,
-                                       pages[best.doc_id], archived[best.doc_id], best.ordinal - back,
-                                       [p for _, p in runs if p is not best], pages, weigh)
-            if finding is not None:
-                yield finding
-
-
-def _not_later(place, doc: "AnalysedDocument") -> bool:
-    """Whether an archived page may have been printed before the audited one (unknown: yes)."""
-    mine = doc.segmentation.publication_year
-    return place.published is None or mine is None or place.published <= mine
-
-
-def _archive_run(doc_units: list[_Unit], key_of: list, archived: dict, ordinal: int, q: int,
-                 covered: set[int]) -> tuple[int, int]:
-    """How far the audited units around q repeat the archived clauses around `ordinal`: (units
-    before, units from q). Audited units must follow each other on the page (adjacent paragraphs);
-    archived ones must be consecutive clauses."""
-
-    def same(i: int, o: int) -> bool:
-        a = archived.get(o)
-        return 0 <= i < len(doc_units) and i not in covered and a is not None and key_of[i] == a.hash
-
-    def contiguous(i: int) -> bool:
-        return doc_units[i].paragraph - doc_units[i - 1].paragraph <= 1
-
-    forward = 1
-    while same(q + forward, ordinal + forward) and contiguous(q + forward):
-        forward += 1
-    back = 0
-    while same(q - back - 1, ordinal - back - 1) and contiguous(q - back):
-        back += 1
-    return back, forward
-
-
-def _archived_year(page, unit) -> int | None:
-    """The year an archived clause speaks of: its article's year, else the page's."""
-    entity_year = page.articles.get(unit.article, (None, None)) if unit.article is not None else (None, None)
-    return entity_year[1] or page.published
-
-
-def _report_archived(rule: Rule, ctx: AuditContext, params: Params, doc: "AnalysedDocument", run: list[_Unit],
-                     run_hashes: list, counts: dict[int, int], page, archived: dict, first_ordinal: int,
-                     others: list, pages: dict, weigh: _Weigher) -> Finding | None:
-    from math import log
-
-    from ...findings import Related
-
-    text = doc.norm.text
-    last = archived[first_ordinal + len(run) - 1]
-    a_start, a_end = archived[first_ordinal].start, last.end
-    start, end = run[0].start, run[-1].end
-    stop, a_stop = _closing_end(text, end), _closing_end(page.text, a_end)
-    if text[end:stop] == page.text[a_end:a_stop]:  # the full stop too, when both copies have it
-        end, a_end = stop, a_stop
-    copy = text[start:end]
-    has_figures = weigh.has_figures(copy)
-    if (params.figures == "with" and not has_figures) or (params.figures == "without" and has_figures):
-        return None
-    weight = sum(content_len(weigh.figure.sub("", text[u.start:u.end])) / (1 + log(max(counts.get(h, 1), 1)))
-                 for u, h in zip(run, run_hashes))
-    if weight < params.min_chars or not weigh.substantial(copy):
-        return None
-    head = archived[first_ordinal]
-    year = _archived_year(page, head)
-    entity = page.articles.get(head.article, (None, None))[0] if head.article is not None else None
-    where = f"{page.path.replace(chr(92), '/').rsplit('/', 1)[-1]}:{page.line_of(a_start)}"
-    printed = _printed(ctx, year, entity, where)
-    related = [Related(page.path, a_start, a_end, page.text[a_start:a_end], note(ctx, "存档中的原文", "the archived text"))]
-    for p in others[:_MAX_RELATED - 1]:
-        other = pages[p.doc_id]
-        related.append(Related(other.path, p.start, p.end, other.text[p.start:p.end], note(ctx, "另见", "also here")))
-    severity = "info" if content_len(weigh.figure.sub("", copy)) < params.info_below_chars else None
-    return ctx.finding(rule, doc, start, end, related=related, severity=severity,
-                       evidence={"archive_document": page.path, "archived_year": year, "archived_entity": entity,
-                                 "published": page.published, "documents": max(counts.get(h, 1) for h in run_hashes),
-                                 "occurrences": len(others) + 2, "chars": len(fold_key(copy)),
-                                 "weight": round(weight, 1), "has_figures": has_figures},
-                       fields={"printed": printed, "first": where})
-
-
-def _printed(ctx: AuditContext, year: int | None, entity: str | None, where: str) -> str:
-    """'2020年洮南市总工会的文章（001_….txt:25）' — where and when the archived copy was printed."""
-    if ctx.lang == "zh":
-        return f"{f'{year}年' if year else ''}{f'{entity}的文章' if entity else '存档稿件'}（{where}）"
-    when = f"in {year} " if year else ""
-    return f"{when}in {f'{entity}’s article' if entity else 'an archived page'} ({where})"
-
-
 # ---------------------------------------------------------------- near-identical sentences
 
 @dataclass(frozen=True, slots=True)
@@ -503,17 +569,27 @@ class _Item:
     core: str  # the compared text: folded, boilerplate removed
 
 
-def _near(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["AnalysedDocument"],
-          units: list[list[_Unit]], weigh: _Weigher) -> Iterable[Finding]:
+def near_items(docs: Sequence["AnalysedDocument"], units: list[list[_Unit]], weigh: _Weigher,
+               params: Params) -> list[_Item]:
+    """The sentences the near mode compares, in audit order: substantial ones, by their text
+    without boilerplate, folded, when that is at least an n-gram long."""
     items: list[_Item] = []
     for d, doc_units in enumerate(units):
         text = docs[d].norm.text
         for u in doc_units:
-            if u.key is None or not weigh.substantial(text[u.start:u.end]):
+            t = text[u.start:u.end]
+            if u.key is None or not weigh.substantial(t):
                 continue
-            core = fold_key(weigh.strip_boilerplate(text[u.start:u.end]))
+            rest = weigh.strip_boilerplate(t)
+            core = u.key if rest == t else fold_key(rest)  # u.key is the text's fold_key
             if len(core) >= params.ngram:
                 items.append(_Item(d, u, core))
+    return items
+
+
+def _near(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["AnalysedDocument"],
+          units: list[list[_Unit]], weigh: _Weigher) -> Iterable[Finding]:
+    items = near_items(docs, units, weigh, params)
     if len(items) < 2:
         return
     signatures = minhash([it.core for it in items], params.ngram, params.num_perm, params.seed)
@@ -584,30 +660,40 @@ def minhash(texts: Sequence[str], n: int, num_perm: int, seed: int):
     hashes = np.zeros(count, dtype=np.uint64)
     for t in range(n):
         hashes = (hashes * np.uint64(_BASE) + codes[t:t + count]) % np.uint64(_PRIME)
-    starts, positions, offset, total = [], [], 0, 0
-    for text in texts:
-        starts.append(total)
-        positions.append(np.arange(offset, offset + len(text) - n + 1))
-        offset += len(text)
-        total += len(text) - n + 1
-    grams = hashes[np.concatenate(positions)]
+    lengths = np.array([len(t) for t in texts], dtype=np.int64)
+    per_text = lengths - n + 1  # n-grams of each text
+    starts = np.concatenate(([0], np.cumsum(per_text)[:-1]))  # each text's first n-gram among all
+    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))  # each text's first character
+    # the n-grams that lie inside one text: position = text offset + rank within the text
+    grams = hashes[np.arange(int(per_text.sum())) + np.repeat(offsets - starts, per_text)]
     rng = random.Random(seed)
     out = np.empty((len(texts), num_perm), dtype=np.uint64)
     for k in range(num_perm):
         a, b = np.uint64(rng.randrange(1, _PRIME)), np.uint64(rng.randrange(0, _PRIME))
-        out[:, k] = np.minimum.reduceat((grams * a + b) % np.uint64(_PRIME), np.array(starts))
+        out[:, k] = np.minimum.reduceat((grams * a + b) % np.uint64(_PRIME), starts)
     return out
 
 
 def lsh_candidates(signatures, bands: int, max_bucket: int) -> set[tuple[int, int]]:
-    """Pairs (i < j) whose signatures agree on every row of at least one band."""
-    rows = signatures.shape[1] // bands
-    buckets: dict[tuple[int, bytes], list[int]] = defaultdict(list)
-    for i in range(signatures.shape[0]):
-        for band in range(bands):
-            buckets[(band, signatures[i, band * rows:(band + 1) * rows].tobytes())].append(i)
+    """Pairs (i < j) whose signatures agree on every row of at least one band.
+
+    Buckets are found band by band with numpy: the band's rows of every signature as one opaque
+    value, sorted, equal runs cut out; only buckets of 2 to `max_bucket` members reach Python."""
+    import numpy as np
+
+    count, rows = signatures.shape[0], signatures.shape[1] // bands
     pairs: set[tuple[int, int]] = set()
-    for members in buckets.values():
-        if 1 < len(members) <= max_bucket:
+    if count < 2:
+        return pairs
+    for band in range(bands):
+        keys = np.ascontiguousarray(signatures[:, band * rows:(band + 1) * rows]).view(
+            np.dtype((np.void, rows * signatures.itemsize))).ravel()
+        order = np.argsort(keys, kind="stable")  # members of a bucket stay in index order
+        ordered = keys[order]
+        cuts = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
+        starts, ends = np.concatenate(([0], cuts)), np.concatenate((cuts, [count]))
+        for a, b in zip(starts[(ends - starts > 1) & (ends - starts <= max_bucket)].tolist(),
+                        ends[(ends - starts > 1) & (ends - starts <= max_bucket)].tolist()):
+            members = order[a:b].tolist()
             pairs.update((x, y) for k, x in enumerate(members) for y in members[k + 1:])
     return pairs
