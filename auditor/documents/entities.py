@@ -7,9 +7,9 @@ from functools import lru_cache
 from pathlib import Path
 
 import regex
-import yaml
 
 from ..resources import default_data_file
+from ..yaml_files import read_yaml_data
 
 # A place (Han characters, or an unfilled "X"), an administrative level, then the union itself.
 # Function words and time words never stand inside a place name.
@@ -88,7 +88,7 @@ def _longest_first(mentions: list[EntityMention]) -> list[EntityMention]:
 @lru_cache(maxsize=8)
 def load_entities(path: str | None = None) -> EntityLexicon:
     file = Path(path) if path else default_data_file("entities.yaml")
-    data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    data = read_yaml_data(file) or {}
     canonical: dict[str, str] = {}
     for entry in data.get("entities", []):
         name = entry["name"]

@@ -7,9 +7,9 @@ from functools import lru_cache
 from pathlib import Path
 
 import regex
-import yaml
 
 from ..resources import default_data_file
+from ..yaml_files import read_yaml_data
 
 _MEMO_LIMIT = 200_000  # labels remembered by one process
 
@@ -70,7 +70,7 @@ class Taxonomy:
 @lru_cache(maxsize=8)
 def load_taxonomy(path: str | None = None) -> Taxonomy:
     file = Path(path) if path else default_data_file("metrics.yaml")
-    data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    data = read_yaml_data(file) or {}
     defaults = data.get("defaults", {}) or {}
     default_band = tuple(defaults.get("band", (1 / 3, 3.0)))
     default_stable = bool(defaults.get("stable", False))

@@ -12,7 +12,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
-import yaml
+from ..yaml_files import read_yaml_data
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "rules" / "units.yaml"
 
@@ -118,5 +118,4 @@ def parse_lexicon(data: Any) -> UnitLexicon:
 def load_units(path: str | Path | None = None) -> UnitLexicon:
     """Load (once per path) the unit lexicon; the default is rules/units.yaml of this repository."""
     source = Path(path) if path is not None else DEFAULT_PATH
-    with source.open(encoding="utf-8") as handle:
-        return parse_lexicon(yaml.safe_load(handle))
+    return parse_lexicon(read_yaml_data(source))

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..errors import RuleFileError
 from ..findings import CATEGORIES
 from ..resources import default_rules_dir
+from ..yaml_files import parse_yaml
 from .model import Rule
 from .registry import get_kind
 
@@ -125,33 +126,6 @@ def load_rules(paths: Iterable[str | Path] | None = None, *, include_defaults: b
     return RuleSet(tuple(rules), tuple(loaded))
 
 
-# libyaml when PyYAML was built with it: the pure-Python parser took 0.6 s of every audit's start.
-_YAMLLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-# Rule files nest a few levels; libyaml's composer recurses in C and crashes the interpreter on a
-# file nested 100 000 deep, so depth is checked on the flat event stream first.
-_MAX_DEPTH = 200
-_OPENS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
-_CLOSES = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
-
-
-def _parse(text: str) -> tuple[yaml.Node | None, object]:
-    """The node tree (for line numbers in errors) and the data built from it, in one parse."""
-    depth = 0
-    for event in yaml.parse(text, Loader=_YAMLLoader):
-        if isinstance(event, _OPENS):
-            depth += 1
-            if depth > _MAX_DEPTH:
-                raise RecursionError
-        elif isinstance(event, _CLOSES):
-            depth -= 1
-    loader = _YAMLLoader(text)
-    try:
-        root = loader.get_single_node()
-        return root, (loader.construct_document(root) if root is not None else None)
-    finally:
-        loader.dispose()
-
-
 def load_rule_file(file: Path) -> list[Rule] | None:
     """The rules of one file; None for a taxonomy file that sits beside them."""
     try:
@@ -162,7 +136,7 @@ def load_rule_file(file: Path) -> list[Rule] | None:
     except OSError as exc:
         raise RuleFileError(f"cannot read rule file: {exc.strerror}", path=str(file)) from None
     try:
-        root, data = _parse(text)
+        root, data = parse_yaml(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
