@@ -1,7 +1,7 @@
 """History store: ingest rate, and the time to audit one page against large archives.
 
     python bench/bench_history.py [--sizes 10000,100000] [--batch 10000] [--dir /tmp/auditor-bench]
-                                  [--json bench/results/history.json] [--keep] [--recall]
+                                  [--json bench/results/history.json] [--keep] [--reuse] [--recall]
 
 Four measurements:
 
@@ -13,7 +13,9 @@ Four measurements:
             sentence and band hashes made unique (a tenth kept per series: text a series reuses
             from year to year). Running the pipeline 10^5 times would measure the pipeline;
   audit     at each archive size, `run_audit` of fixtures/000 (2021) with the store (opened afresh
-            each time, median of 3, wall and CPU seconds) beside the same audit without it; then
+            each time, median of 3, wall and CPU seconds) beside the same audit without it, and the
+            same for a copy of it with one character of every sentence changed (the near-copy
+            lookup's worst case: nothing printed word for word, near copies everywhere); then
             the parts alone, on a store opened afresh: opening it, and the batched lookups the
             yoy, archive-duplicate and archive-near-copy rules make (cold);
   recall    (--recall) how often a near copy shares a band with the sentence it copies, for the
@@ -71,8 +73,8 @@ def synthetic(base: IngestBatch, first: int, count: int, rng: np.random.Generato
     series_salt = np.array([int(k) * 0x9E3779B97F4A7C15 % 2**62 for k in series], dtype=np.int64)  # 0 for series 0
     out = {}
     for table, frame in base.frames().items():
-        if table == "clause_keys":
-            continue  # made from the mutated clauses below: a copy's seed and its run agree
+        if table in ("clause_keys", "sentence_keys"):
+            continue  # made from the mutated clauses and sentences below: the keys and the rows agree
         parts = []
         for f in range(len(FIXTURES)):
             local = np.flatnonzero(fixture == f)  # positions (0..count-1) of the pages made from fixture f
@@ -88,6 +90,11 @@ def synthetic(base: IngestBatch, first: int, count: int, rng: np.random.Generato
     clauses = out["clauses"]
     mine = fixture[clauses["doc_id"].to_numpy()] * 1_000_000 + clauses["ordinal"].to_numpy(dtype=np.int64)
     out["clause_keys"] = clauses.loc[np.isin(mine, keyed), ["hash", "doc_id", "ordinal"]].astype("int64")
+    keyed = base.sentence_keys["doc_id"].to_numpy() * 1_000_000 + base.sentence_keys["sentence"].to_numpy()
+    sentences = out["sentences"]
+    mine = fixture[sentences["doc_id"].to_numpy()] * 1_000_000 + sentences["ordinal"].to_numpy(dtype=np.int64)
+    out["sentence_keys"] = (sentences.loc[np.isin(mine, keyed), ["hash", "doc_id", "ordinal"]]
+                            .rename(columns={"ordinal": "sentence"}).astype("int64"))
     return IngestBatch(**out, minhash=base.minhash)
 
 
@@ -120,11 +127,32 @@ def _mutate(table, part, who, ids, year, series, salt, series_salt, rng) -> pd.D
     return part
 
 
-def time_audit(store_path: Path | None, repeat: int = 3) -> tuple[float, float, int]:
-    """Median wall and CPU seconds of `run_audit` on fixtures/000 (the store opened afresh each
-    time, as a new `auditor audit` process would), and the findings."""
+def edited_copy(source: Path, target: Path) -> Path:
+    """The page with one character of every sentence changed (its middle Han character made 某):
+    no sentence of it is printed word for word in the archive, so the near-copy rule looks up the
+    band keys of every long sentence and compares the many near copies it finds on the series'
+    pages: the near-copy lookup's worst case."""
+    import regex
+
+    def edit(m: "regex.Match") -> str:
+        sentence = m.group(0)
+        han = [i for i, ch in enumerate(sentence) if regex.match(r"\p{Han}", ch)]
+        if len(han) < 10:
+            return sentence
+        i = han[len(han) // 2]
+        return sentence[:i] + "某" + sentence[i + 1:]
+
+    text = source.read_text(encoding="utf-8")
+    # a sentence: up to its full stop, across hard line wraps but not across a blank line
+    target.write_text(regex.sub(r"[^。！？\n]+(?:\n(?![ \t]*\n)[^。！？\n]+)*", edit, text), encoding="utf-8")
+    return target
+
+
+def time_audit(store_path: Path | None, page: Path = FIXTURES[0], repeat: int = 3) -> tuple[float, float, int]:
+    """Median wall and CPU seconds of `run_audit` on `page` (the store opened afresh each time,
+    as a new `auditor audit` process would), and the findings."""
     config = Config(history=str(store_path) if store_path else None)
-    page = str(FIXTURES[0])
+    page = str(page)
     times = []
     for _ in range(repeat):
         wall, cpu = time.perf_counter(), time.process_time()
@@ -167,9 +195,12 @@ def time_lookups(path: Path, page) -> dict[str, float]:
         counts, places = timed("clauses", lambda: store.clause_places(hashes, exclude))
         docs = {p.doc_id for ps in places.values() for p in ps if counts[p.hash] < 5}
         timed("follow", lambda: (store.clauses_of(docs), store.documents_info(docs)))
-        frame = timed("bands", lambda: store.sentence_candidates(store.band_queries(cores), exclude, near.max_bucket))
+        printed = timed("printed", lambda: store.sentences_printed([key_hash(c) for c in cores], exclude))
+        asked = [c for c in cores if key_hash(c) not in printed]  # every archived page is earlier here
+        frame = timed("bands", lambda: store.sentence_candidates(store.band_queries(asked), exclude, near.max_bucket))
         timed("compare", lambda: store.documents_info(frame["doc_id"].tolist()))
     out["figures"], out["clause_hits"], out["band_candidates"] = len(figures), len(places), len(frame)
+    out["band_sentences"] = len(asked)
     return out
 
 
@@ -253,10 +284,20 @@ def main() -> None:
     ap.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "history.json")
     ap.add_argument("--keep", action="store_true", help="keep the store files (default: removed at the end)")
     ap.add_argument("--recall", action="store_true", help="also measure band recall on mutated sentences")
+    ap.add_argument("--reuse", action="store_true",
+                    help="time the audits on the archive a --keep run left in --dir instead of building one")
     args = ap.parse_args()
     sizes = sorted(int(s) for s in args.sizes.split(","))
-    shutil.rmtree(args.dir, ignore_errors=True)
-    args.dir.mkdir(parents=True)
+    path = args.dir / "archive.duckdb"
+    reused = 0
+    if args.reuse and path.exists():  # the audit timings again on an archive built before (--keep)
+        with HistoryStore.open(path) as store:  # migrated to this release's schema if older
+            reused = store.counts()["documents"]
+        sizes = [reused]
+        print(f"reusing {path}: {reused} pages (ingest figures are those of the run that built it)")
+    else:
+        shutil.rmtree(args.dir, ignore_errors=True)
+    args.dir.mkdir(parents=True, exist_ok=True)
     results: dict = {"minhash": DEFAULT_MINHASH.as_meta(), "sizes": {}}
     if args.recall:
         print("band recall on mutated copies of the fixtures' sentences:")
@@ -279,9 +320,9 @@ def main() -> None:
 
     # write: synthetic pages through add_batch, auditing at each size
     page = analyse_path(FIXTURES[0])
-    path = args.dir / "archive.duckdb"
+    edited = edited_copy(FIXTURES[0], args.dir / f"{FIXTURES[0].stem}-edited.txt")
     rng = np.random.default_rng(7)
-    done, write_total, write_cpu, rows_total = 0, 0.0, 0.0, {t: 0 for t in TABLES}
+    done, write_total, write_cpu, rows_total = reused, 0.0, 0.0, {t: 0 for t in TABLES}
     print(f"{'pages':>8} {'write s':>8} {'pages/s':>8} {'metrics/s':>10} {'MB':>8} {'audit s':>8} {'cpu s':>6} "
           f"{'no-hist s':>9} {'cpu s':>6} {'open s':>7} {'lookups s':>9} {'cpu s':>6} {'findings':>8}")
     for size in sizes:
@@ -298,12 +339,15 @@ def main() -> None:
             done += n
         base_audit, base_cpu, base_findings = time_audit(None)  # beside it: the machine's load drifts
         audit_s, audit_cpu, findings = time_audit(path)
+        edited_s, edited_cpu, edited_findings = time_audit(path, edited)
+        edited_base_s, edited_base_cpu, _ = time_audit(None, edited)
         look = time_lookups(path, page)
-        parts = ("figures", "clauses", "follow", "bands", "compare")
+        parts = ("figures", "clauses", "follow", "printed", "bands", "compare")
         lookups, lookups_cpu = sum(look[f"{p}_s"] for p in parts), sum(look[f"{p}_cpu_s"] for p in parts)
         file_mb, used_mb = store_mb(path)
         row = {"pages": done, "write_s": round(write_total, 2), "write_cpu_s": round(write_cpu, 2),
-               "pages_per_s": round(done / write_total), "metric_rows_per_s": round(rows_total["metrics"] / write_total),
+               "pages_per_s": round(done / write_total) if write_total else None,
+               "metric_rows_per_s": round(rows_total["metrics"] / write_total) if write_total else None,
                "rows": dict(rows_total), "store_mb": file_mb, "store_used_mb": used_mb,
                "audit_s": round(audit_s, 3), "audit_cpu_s": round(audit_cpu, 3),
                "audit_without_history_s": round(base_audit, 3), "audit_without_history_cpu_s": round(base_cpu, 3),
@@ -311,17 +355,24 @@ def main() -> None:
                "open_s": round(look["open_s"], 3), "open_cpu_s": round(look["open_cpu_s"], 3),
                "lookups_s": round(lookups, 3), "lookups_cpu_s": round(lookups_cpu, 3),
                "lookups": {k: round(v, 4) if isinstance(v, float) else v for k, v in look.items()},
-               "findings": findings, "findings_without_history": base_findings, "peak_rss_gb": round(_peak_rss_gb(), 1)}
+               "findings": findings, "findings_without_history": base_findings,
+               "edited_page": {"audit_s": round(edited_s, 3), "audit_cpu_s": round(edited_cpu, 3),
+                               "audit_without_history_s": round(edited_base_s, 3),
+                               "audit_without_history_cpu_s": round(edited_base_cpu, 3),
+                               "history_cost_s": round(edited_s - edited_base_s, 3), "findings": edited_findings},
+               "peak_rss_gb": round(_peak_rss_gb(), 1)}
         results["sizes"][str(done)] = row
-        print(f"{done:>8} {write_total:>8.1f} {row['pages_per_s']:>8} {row['metric_rows_per_s']:>10} "
+        print(f"{done:>8} {write_total:>8.1f} {str(row['pages_per_s']):>8} {str(row['metric_rows_per_s']):>10} "
               f"{file_mb:>8} {audit_s:>8.2f} {audit_cpu:>6.2f} {base_audit:>9.2f} {base_cpu:>6.2f} "
               f"{look['open_s']:>7.3f} {lookups:>9.3f} {lookups_cpu:>6.3f} {findings:>8}")
+        print(f"         every sentence edited: audit {edited_s:.2f} s (cpu {edited_cpu:.2f}), without history "
+              f"{edited_base_s:.2f} s (cpu {edited_base_cpu:.2f}), {edited_findings} findings")
         print("         lookups: " + ", ".join(f"{p} {look[f'{p}_s']:.3f} s (cpu {look[f'{p}_cpu_s']:.3f})"
                                               for p in ("open", *parts)))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
     print(f"→ {args.json}")
-    if not args.keep:
+    if not (args.keep or args.reuse):
         shutil.rmtree(args.dir, ignore_errors=True)
 
 

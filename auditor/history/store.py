@@ -1,7 +1,7 @@
 """The history store: published pages in an embedded DuckDB file, for year-over-year checks and
 copies of earlier text.
 
-Tables (schema version 4):
+Tables (schema version 5):
 
     meta         key/value: schema_version, MinHash parameters of the band keys, rows appended
                  to each key-sorted table since it was last sorted
@@ -16,6 +16,10 @@ Tables (schema version 4):
     sentences    sentence fingerprints in page order, the same columns as clauses
     bands        MinHash LSH band keys (32 bits) of the sentences with 20+ letters and digits,
                  once per page and key; sorted by band_key
+    sentence_keys  (hash, doc_id, sentence) of the sentences that have band keys; sorted by hash.
+                 A sentence printed before word for word is no near copy: the near-copy lookup
+                 asks the band keys only of the sentences not found here, which at a fraction of
+                 a millisecond per band key cold is most of its cost
 
 How an audit looks up: literal IN-lists of the page's keys against tables sorted by that key, so
 DuckDB's zone maps (min/max per row group) skip every row group that cannot hold one of them and
@@ -61,11 +65,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..pipeline import AnalysedDocument
 
 DEFAULT_PATH = Path(".auditor") / "history.duckdb"
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 DEFAULT_WAIT = 10.0  # seconds a writer waits for another process's lock
-TABLES = ("documents", "articles", "metrics", "clauses", "clause_keys", "sentences", "bands")
+TABLES = ("documents", "articles", "metrics", "clauses", "clause_keys", "sentences", "bands", "sentence_keys")
 # Tables kept sorted by a key (zone maps answer the audit's lookups) and that key.
-_CLUSTERED = {"metrics": "series", "clause_keys": "hash", "bands": "band_key"}
+_CLUSTERED = {"metrics": "series", "clause_keys": "hash", "bands": "band_key", "sentence_keys": "hash"}
 # A table is sorted again when 1/_UNSORTED_SHARE of its rows was appended since it last was: each
 # later batch is a sorted run of its own, looked up again for every key.
 _UNSORTED_SHARE = 8
@@ -123,6 +127,9 @@ DROP INDEX metrics_series;
 CREATE TABLE clause_keys (hash BIGINT NOT NULL, doc_id INTEGER NOT NULL, ordinal INTEGER NOT NULL);
 DROP TABLE bands;
 CREATE TABLE bands (band_key INTEGER NOT NULL, doc_id INTEGER NOT NULL, sentence INTEGER NOT NULL);
+"""
+_V5 = """
+CREATE TABLE sentence_keys (hash BIGINT NOT NULL, doc_id INTEGER NOT NULL, sentence INTEGER NOT NULL);
 """
 
 
@@ -191,8 +198,19 @@ def _migrate_to_4(con: "duckdb.DuckDBPyConnection") -> None:
                 "ORDER BY hash, doc_id")
     _set_meta(con, DEFAULT_MINHASH.as_meta())
     _backfill_bands(con, DEFAULT_MINHASH)
-    for table in _CLUSTERED:
+    for table in ("metrics", "clause_keys", "bands"):
         _sort_table(con, table)
+
+
+def _migrate_to_5(con: "duckdb.DuckDBPyConnection") -> None:
+    """Version 5 keys the sentences that have band keys by their hash, from the stored rows."""
+    _run_script(con, _V5)
+    con.execute("""INSERT INTO sentence_keys
+                   SELECT s.hash, s.doc_id, s.ordinal FROM sentences s
+                   SEMI JOIN (SELECT DISTINCT doc_id, sentence FROM bands) b
+                        ON s.doc_id = b.doc_id AND s.ordinal = b.sentence
+                   WHERE s.hash IS NOT NULL ORDER BY s.hash, s.doc_id""")
+    _set_meta(con, {"unsorted.sentence_keys": "0"})
 
 
 @dataclass(frozen=True)
@@ -207,6 +225,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "publication date and series key (from the stored text), a band keys table", _migrate_to_2),
     Migration(3, "indexes for the lookups of an audit (clause hash, series, doc id)", _migrate_to_3),
     Migration(4, "key-sorted lookups in place of indexes, clause keys, 32-bit band keys of 8 bands", _migrate_to_4),
+    Migration(5, "sentence keys: near-copy lookups skip sentences printed word for word", _migrate_to_5),
 )
 
 
@@ -338,6 +357,7 @@ class IngestBatch:
     clause_keys: "pd.DataFrame"
     sentences: "pd.DataFrame"
     bands: "pd.DataFrame"
+    sentence_keys: "pd.DataFrame"
     minhash: MinHashParams = DEFAULT_MINHASH  # how `bands` was made
 
     def frames(self) -> dict[str, "pd.DataFrame"]:
@@ -414,6 +434,8 @@ def batch_from_documents(docs: Sequence["AnalysedDocument"], params: MinHashPara
         clause_keys=pd.DataFrame(clause_keys, columns=["hash", "doc_id", "ordinal"], dtype="int64"),
         sentences=_unit_frame(sentences),
         bands=_band_frame(band_docs, band_units, params),
+        sentence_keys=pd.DataFrame({"hash": [u.hash for u in band_units], "doc_id": band_docs,
+                                    "sentence": [u.ordinal for u in band_units]}, dtype="int64"),
         minhash=params,
     )
 
@@ -747,27 +769,33 @@ class HistoryStore:
                         exclude: Exclusion = Exclusion()) -> list[tuple[Metric, ArchivedFigure]]:
         """Archived figures of the given (entity, metric) pairs in years [lo, hi], one batched
         lookup (metrics is sorted by series key); pages of the audit itself are left out. Answers
-        are kept per pair, so the yoy rules of one audit query once between them."""
+        are kept per pair, so the yoy rules of one audit query once between them.
+
+        Only the columns a comparison reads are fetched (`_FIGURE_COLUMNS`; the others keep their
+        defaults on the Metric): a lookup decodes each column of every row group it touches, and
+        the label, surface unit and normalised offsets would double that."""
         memo = self._cache.setdefault(("figures", years, exclude), {})  # (entity, metric) -> figures
         missing = sorted(set(keys) - memo.keys())
         if missing:
             for key in missing:
                 memo[key] = []
             excluded = self._excluded(exclude)
+            columns = ", ".join(f'm."{c}"' for c in _FIGURE_COLUMNS)
             for chunk in _chunks(missing):
                 asked = set(chunk)
                 series = _ints(sorted({series_key(e, m) for e, m in chunk}))
                 # MATERIALIZED: the series lookup stays a zone-map lookup; the year condition
                 # applies to its few rows.
-                frame = self.con.execute(f"""
-                    WITH hits AS MATERIALIZED (SELECT * FROM metrics WHERE series IN ({series}))
+                rows = self.con.execute(f"""
+                    WITH hits AS MATERIALIZED (SELECT {columns} FROM metrics m WHERE series IN ({series}))
                     SELECT * FROM hits m WHERE m.year BETWEEN ? AND ? {excluded}
-                    ORDER BY m.doc_id, m.start""", list(years)).fetchdf()
-                published = self._published(frame["doc_id"]) if len(frame) else {}
-                for row in frame.to_dict("records"):
-                    key = (row["entity"], row["metric"])
+                    ORDER BY m.doc_id, m.start""", list(years)).fetchall()
+                pages = self._pages({r[0] for r in rows})
+                for row in rows:
+                    metric, figure = _figure(row, pages)
+                    key = (metric.entity, metric.metric)
                     if key in asked:  # a hash collision between series must not mix them
-                        memo[key].append(_figure(row, published))
+                        memo[key].append((metric, figure))
         return [figure for key in sorted(set(keys)) for figure in memo[key]]
 
     def clause_places(self, hashes: Iterable[int], exclude: Exclusion = Exclusion(),
@@ -832,6 +860,23 @@ class HistoryStore:
             out[r[0]].append(ArchivedUnit(*r))
         return out
 
+    def sentences_printed(self, hashes: Iterable[int], exclude: Exclusion = Exclusion()) -> dict[int, list[int | None]]:
+        """For each sentence hash printed on an archived page (among the sentences that have band
+        keys): the publication years of those pages (None: unknown). One literal IN-list against
+        sentence_keys, sorted by hash; the audit's own pages are left out."""
+        wanted = sorted(set(hashes))
+        if not wanted:
+            return {}
+        excluded = self._excluded(exclude, alias="k")
+        hits = self.con.execute(f"""
+            SELECT DISTINCT k.hash, k.doc_id FROM sentence_keys k WHERE k.hash IN ({_ints(wanted)}) {excluded}
+            """).fetchall()
+        published = self._published(doc_id for _, doc_id in hits)
+        out: dict[int, list[int | None]] = {}
+        for h, doc_id in hits:
+            out.setdefault(h, []).append(published.get(doc_id))
+        return out
+
     def band_queries(self, cores: Sequence[str]) -> "pd.DataFrame":
         """Band keys of query sentences (their comparison forms, `fold_key`) made as this store
         made its own (store.minhash), as stored: columns query (the index in `cores`), band_key."""
@@ -888,6 +933,15 @@ class HistoryStore:
         for doc_id, article, entity, year in arts:
             by_doc.setdefault(doc_id, {})[article] = (entity, year)
         return {d: ArchivedDocument(d, path, year, text or "", by_doc.get(d, {})) for d, path, year, text in docs}
+
+    def _pages(self, doc_ids) -> dict[int, tuple[str, int | None]]:
+        """(path, publication year) of each page."""
+        ids = sorted({int(i) for i in doc_ids})
+        if not ids:
+            return {}
+        rows = self.con.execute(f"SELECT doc_id, path, publication_year FROM documents WHERE doc_id IN ({_ints(ids)})"
+                                ).fetchall()
+        return {d: (path, year) for d, path, year in rows}
 
     def _published(self, doc_ids) -> dict[int, int | None]:
         """Publication year of each page (a second small query: joining documents into the lookup
@@ -1060,25 +1114,22 @@ def _strings(values: Iterable[str]) -> str:
     return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
 
 
-def _figure(row: dict, published: dict[int, int | None]) -> tuple[Metric, ArchivedFigure]:
-    values = {f: _none(row.get(f)) for f in TABLE_FIELDS}
-    for f in ("start", "end", "line", "norm_start", "norm_end"):
-        values[f] = int(values[f] or 0)
-    for f in ("year", "article"):
-        values[f] = None if values[f] is None else int(values[f])
-    values["placeholder"] = bool(values["placeholder"])
+# What year-over-year reads of an archived figure (see `earlier_figures`); doc_id first.
+_FIGURE_COLUMNS = ("doc_id", "start", "end", "text", "value", "unit", "approx", "kind", "dimension", "entity", "year",
+                   "metric", "placeholder", "range_low", "range_high", "article")
+
+
+def _figure(row: tuple, pages: dict[int, tuple[str, int | None]]) -> tuple[Metric, ArchivedFigure]:
+    """A Metric and its archived place from a row of `_FIGURE_COLUMNS` and its page's (path,
+    publication year)."""
+    values = dict(zip(_FIGURE_COLUMNS, row))
+    path, published = pages[values.pop("doc_id")]
+    for f in ("value", "range_low", "range_high"):  # a NaN appended from a pandas frame is no value
+        if values[f] is not None and values[f] != values[f]:
+            values[f] = None
+    values.update(start=values["start"] or 0, end=values["end"] or 0, placeholder=bool(values["placeholder"]),
+                  document=path, surface_unit=None, label=None)
     metric = Metric(**values)
-    year = published.get(int(row["doc_id"]))
-    figure = ArchivedFigure(metric.document, metric.start, metric.end, metric.text, metric.year, metric.entity,
-                            None if year is None else int(year), int(row["doc_id"]))
+    figure = ArchivedFigure(path, metric.start, metric.end, metric.text, metric.year, metric.entity, published,
+                            int(row[0]))
     return metric, figure
-
-
-def _none(value: Any) -> Any:
-    """pandas' missing values (NaN, NA, NaT) as None."""
-    try:
-        import pandas as pd
-
-        return None if pd.isna(value) else value
-    except (TypeError, ValueError):
-        return value

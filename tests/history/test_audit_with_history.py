@@ -16,6 +16,7 @@ from auditor.config import Config
 from auditor.history import HistoryStore
 from auditor.rules.context import AuditContext
 from auditor.rules.engine import run_rules
+from auditor.rules.kinds.duplicate import fold_key
 from auditor.rules.loader import load_rule_file
 
 from .helpers import ROOT, page, run_cli, taonan
@@ -172,6 +173,23 @@ def test_a_sentence_printed_unchanged_is_left_to_the_exact_archive_rules(tmp_pat
         assert {f.rule for f in found} == {"D006"}  # the copied figures, not a near copy as well
         # and a page printed before the archived one has nothing "printed before" in it
         assert _run([DUP["D008"]], [page(f"本报讯 2019年，洮南市总工会召开全委会议。{EDITED}", "2019.txt")], store) == []
+
+
+def test_band_keys_are_asked_only_for_sentences_not_printed_word_for_word(tmp_path, analysed, monkeypatch):
+    """Band-key lookups are what a near-copy check costs: a sentence found by its hash on an
+    earlier page is not looked up again (and its edited twin still is)."""
+    asked: list[list[str]] = []
+    with _archive(tmp_path, [analysed["001"]]) as store:
+        ask = store.band_queries
+        monkeypatch.setattr(store, "band_queries", lambda cores: asked.append(list(cores)) or ask(cores))
+        (f,) = _run([DUP["D008"]], [_page_2021(PRINTED + EDITED)], store)
+        assert f.text == EDITED
+        (cores,) = asked
+        assert fold_key(EDITED) in cores and fold_key(PRINTED) not in cores
+        # on a page printed before the archived one, the same sentence is no copy: it is asked
+        asked.clear()
+        _run([DUP["D008"]], [page(f"本报讯 2019年，洮南市总工会召开全委会议。{PRINTED}", "2019.txt")], store)
+        assert fold_key(PRINTED) in asked[0]
 
 
 def test_near_copies_on_many_archived_pages_are_house_style(tmp_path):
