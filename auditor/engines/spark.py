@@ -19,11 +19,18 @@ What runs where:
    back to the documents, which yields the documents that share a key with another document.
 3. Distributed again: only those linked documents are analysed a second time (``mapInArrow``) and
    sent, pickled, to the driver.
-4. On the driver, with the same rule code as the local engine: the duplicate and magnitude-slip
+4. Distributed, year-over-year (``yoy_findings``): the metric rows become observations
+   (``yoy.observations`` in ``mapInArrow``), grouped by series, (entity, metric, unit), with
+   ``applyInArrow``; each group runs ``yoy.compare`` for every yoy rule and returns one compact row
+   per figure found (the compared figures by doc_id and ordinal, their years and values, the band
+   and its strategy). With a history store, the archived figures are read on the driver (the store
+   is a DuckDB file there; one batched query per rule, as in the local engine) and join the groups
+   as observation rows.
+5. On the driver, with the same rule code as the local engine: the duplicate and magnitude-slip
    rules over the linked documents (the other documents keep their findings of step 1; why that is
-   exact: ``local.link_keys``), and year-over-year over the metrics of every document
-   (``local.reads_metrics_only``; cheap, but not a Spark job).
-5. Parquet: ``documents/``, ``metrics/`` (written by the executors) and ``findings/`` under
+   exact: ``local.link_keys``), and the yoy rows rendered as findings by ``yoy.report`` against the
+   documents' views (messages, related places, baseline notes: the local engine's findings).
+6. Parquet: ``documents/``, ``metrics/`` (written by the executors) and ``findings/`` under
    ``--output-dir``, staged in a temporary folder and renamed into place at the end. The report
    (console, JSON, HTML, SARIF …) is rendered from the same Finding objects, with the documents
    rebuilt from the rows (``local.DocumentView``).
@@ -47,16 +54,20 @@ import time
 import types
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple, Sequence
 
 from ..errors import AuditorError, InputError, UsageError
 from . import local
 
 if TYPE_CHECKING:  # pragma: no cover
+    import pyarrow as pa
     from pyspark.sql import DataFrame, SparkSession
 
     from ..audit import AuditResult
     from ..config import Config
+    from ..findings import Finding
+    from ..rules.context import AuditContext
+    from ..rules.model import Rule
 
 # pandas 3 makes pyspark warn on import; the engine works on Arrow and does not use pyspark.pandas.
 warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
@@ -424,6 +435,218 @@ def _pandera_pyspark_importable() -> None:
         importlib.reload(typing_module)  # imported earlier (by pandera.pandas) without the names
 
 
+# ---------------------------------------------------------------- year over year as a grouped map
+
+_SERIES = ("entity", "metric", "unit")  # what yoy compares across years (yoy.unit_key)
+_YOY_BATCH_ROWS = 8192  # metric rows per Arrow batch when they become observations (small rows, one pass)
+
+
+@functools.lru_cache(maxsize=1)
+def _yoy_schemas():
+    """(observation rows, found rows) as Arrow schemas; `_ddl` gives Spark the same types. An
+    observation row is a yoy.Observation with the figure's dimension (what ``yoy.compared``
+    filters on) and where it is from: an audited metric (doc_id, ordinal) or, for a history
+    store's figures, the rule that reads it and its number among the driver's archived
+    observations. A found row is a Change or a Copy with its observations by reference."""
+    import pyarrow as pa
+
+    i64, f64, text = pa.int64(), pa.float64(), pa.string()
+    observation = pa.schema([("entity", text), ("metric", text), ("unit", text), ("year", i64), ("value", f64),
+                             ("approx", text), ("low", f64), ("high", f64), ("dimension", text), ("doc_id", i64),
+                             ("ordinal", i64), ("rule", text), ("archive", i64)])
+    ref = pa.struct([("doc_id", i64), ("ordinal", i64), ("archive", i64), ("year", i64), ("value", f64)])
+    found = pa.schema([("rule", text), ("kind", text), ("current", ref), ("previous", pa.list_(ref)),
+                       ("ratio", f64), ("band_low", f64), ("band_high", f64), ("strategy", text), ("gap", i64),
+                       ("baseline", f64), ("baseline_years", pa.list_(i64)),
+                       ("history", pa.list_(pa.struct([("year", i64), ("value", f64)])))])
+    return observation, found
+
+
+class _Ref(NamedTuple):
+    """Where an observation compared in an executor comes from: an audited figure (doc_id and its
+    ordinal among the document's metrics) or the driver's archived observation number `archive`."""
+
+    doc_id: int | None
+    ordinal: int | None
+    archive: int | None
+
+
+def yoy_findings(spark: "SparkSession", docs: "DataFrame", rules: Sequence["Rule"], ctx: "AuditContext",
+                 views: dict[int, Any]) -> list[Finding]:
+    """The yoy rules' findings, computed where the metrics are: the executors turn metric rows
+    into observations (``yoy.observations``), Spark groups them by series, and each group runs
+    ``yoy.compare`` for every rule; only what was found comes back, as compact rows, and is
+    rendered here by ``yoy.report`` against the views (`views` by doc_id, `ctx` over them), so
+    the findings are the local engine's. With a history store the archived figures are read here
+    (the store is a file on the driver, one batched query per rule as in the local engine) and
+    join the groups as observation rows tagged with their rule."""
+    from pyspark.sql import functions as F
+
+    observation_schema, found_schema = _yoy_schemas()
+    batch_rows = "spark.sql.execution.arrow.maxRecordsPerBatch"
+    previous = spark.conf.get(batch_rows, None)
+    spark.conf.set(batch_rows, str(_YOY_BATCH_ROWS))
+    audited = None
+    archive: list = []
+    try:
+        metrics = docs.select("doc_id", F.explode("metrics").alias("m")).select("doc_id", "m.*")
+        # Rows without these can never be observations (yoy.observations skips them): not sent to Python.
+        metrics = metrics.where(F.col("entity").isNotNull() & F.col("metric").isNotNull() & F.col("year").isNotNull()
+                                & F.col("value").isNotNull() & ~F.col("placeholder"))
+        audited = observed = metrics.mapInArrow(_observe_batches, _ddl(observation_schema))
+        if ctx.history is not None:
+            audited = observed = audited.persist()  # read twice: the archive's query, then the groups
+            rows = _archived_rows(audited, rules, ctx, archive)
+            if rows:
+                observed = audited.unionByName(spark.createDataFrame(rows, _ddl(observation_schema)))
+        found = observed.groupBy(*_SERIES).applyInArrow(_series_comparer(list(rules)), _ddl(found_schema))
+        rows = _to_arrow(found).to_pylist()
+    finally:
+        if previous is None:
+            spark.conf.unset(batch_rows)
+        else:
+            spark.conf.set(batch_rows, previous)
+        if audited is not None and ctx.history is not None:
+            audited.unpersist()
+    return _render_yoy(rows, rules, ctx, views, archive)
+
+
+def _observe_batches(batches: Iterator) -> Iterator:
+    """mapInArrow: metric rows (doc_id, ordinal, the metrics table's fields) → observation rows,
+    through ``yoy.observations`` on the rebuilt Metric: the unit key and bounds the local engine
+    computes."""
+    import pyarrow as pa
+
+    from ..rules.kinds import yoy
+
+    schema = _yoy_schemas()[0]
+    for batch in batches:
+        rows = []
+        for r in batch.to_pylist():
+            metric = local.metric_from_record(r)
+            rows.extend(_observation_row(o, dimension=metric.dimension, doc_id=r["doc_id"], ordinal=r["ordinal"])
+                        for o in yoy.observations([metric]))
+        yield pa.RecordBatch.from_pylist(rows, schema=schema)
+
+
+def _observation_row(o, *, dimension: str | None = None, doc_id: int | None = None, ordinal: int | None = None,
+                     rule: str | None = None, archive: int | None = None) -> dict:
+    return {"entity": o.entity, "metric": o.metric, "unit": o.unit, "year": o.year, "value": o.value,
+            "approx": o.approx, "low": o.low, "high": o.high, "dimension": dimension, "doc_id": doc_id,
+            "ordinal": ordinal, "rule": rule, "archive": archive}
+
+
+def _archived_rows(observed: "DataFrame", rules: Sequence["Rule"], ctx: "AuditContext", archive: list) -> list[dict]:
+    """Observation rows for the archived figures each rule reads (``yoy.archived``, the local
+    engine's query: the rule's series and the span of its audited years), tagged with the rule;
+    the observations themselves are appended to `archive`, which the rows number."""
+    from pyspark.sql import functions as F
+
+    from ..rules.kinds import yoy
+
+    spans = (observed.groupBy("entity", "metric", "dimension")
+             .agg(F.min("year").alias("first"), F.max("year").alias("last")).collect())
+    rows = []
+    for rule in rules:
+        mine = [s for s in spans if yoy.compared(rule.params, s.metric, s.dimension)]
+        if not mine:
+            continue
+        years = (min(s.first for s in mine), max(s.last for s in mine))
+        for o in yoy.archived(rule.params, ctx, {(s.entity, s.metric) for s in mine}, years):
+            rows.append(_observation_row(o, rule=rule.id, archive=len(archive)))
+            archive.append(o)
+    return rows
+
+
+def _series_comparer(rules: list["Rule"]) -> Callable:
+    """The grouped map's function, `_compare_series` for these rules. A closure with no type
+    hints: pyspark reads the hints of an applyInArrow function to choose its form (table or
+    batches) and cannot read them through a partial."""
+
+    def compare(table):
+        return _compare_series(table, rules)
+
+    return compare
+
+
+def _compare_series(table: "pa.Table", rules: Sequence["Rule"]) -> "pa.Table":
+    """applyInArrow: the observations of one (entity, metric, unit) series → a compact row for
+    each figure a yoy rule finds in it (``yoy.compare``). Each rule compares the audited figures
+    it selects (``yoy.compared``) and its own archived ones, in the local engine's order (audit
+    order, then the archive's), which decides ties between equally near figures."""
+    import pyarrow as pa
+
+    from ..rules.kinds import yoy
+
+    rows = sorted(table.to_pylist(), key=lambda r: (r["archive"] is not None, r["archive"] or 0, r["doc_id"] or 0,
+                                                    r["ordinal"] or 0))
+    out = []
+    for rule in rules:
+        obs = [_observation(r) for r in rows if _read_by(rule, r)]
+        out.extend(_found_row(rule.id, item) for item in yoy.compare(rule.params, obs)
+                   if item.current.source.archive is None)  # an archived figure is context, never a finding
+    return pa.Table.from_pylist(out, schema=_yoy_schemas()[1])
+
+
+def _read_by(rule: "Rule", row: dict) -> bool:
+    """Whether `rule` compares this observation row: an audited figure it selects, or an archived
+    figure read for it."""
+    from ..rules.kinds import yoy
+
+    if row["rule"] is not None:
+        return row["rule"] == rule.id
+    return yoy.compared(rule.params, row["metric"], row["dimension"])
+
+
+def _observation(row: dict):
+    from ..rules.kinds.yoy import Observation
+
+    return Observation(row["entity"], row["metric"], row["year"], row["value"], row["unit"], row["approx"],
+                       _Ref(row["doc_id"], row["ordinal"], row["archive"]), row["low"], row["high"])
+
+
+def _found_row(rule_id: str, item) -> dict:
+    """A Change or Copy as a row: the compared observations by reference, and the band."""
+    from ..rules.kinds.yoy import Change
+
+    def ref(o) -> dict:
+        return {**o.source._asdict(), "year": o.year, "value": o.value}
+
+    if isinstance(item, Change):
+        return {"rule": rule_id, "kind": "change", "current": ref(item.current), "previous": [ref(item.previous)],
+                "ratio": item.ratio, "band_low": item.band[0], "band_high": item.band[1], "strategy": item.strategy,
+                "gap": item.gap, "baseline": item.baseline, "baseline_years": list(item.baseline_years),
+                "history": [{"year": y, "value": v} for y, v in item.history]}
+    return {"rule": rule_id, "kind": "copy", "current": ref(item.current), "previous": [ref(p) for p in item.previous]}
+
+
+def _render_yoy(rows: list[dict], rules: Sequence["Rule"], ctx: "AuditContext", views: dict[int, Any],
+                archive: list) -> list[Finding]:
+    """The compact rows as Changes and Copies of the driver's observations (the views' Metrics,
+    the archived places), rendered by ``yoy.report``."""
+    from ..rules.kinds import yoy
+
+    def observation(ref: dict):
+        if ref["archive"] is not None:
+            return archive[ref["archive"]]
+        (o,) = yoy.observations([views[ref["doc_id"]].metrics[ref["ordinal"]]])
+        return o
+
+    def item(row: dict):
+        current, previous = observation(row["current"]), [observation(p) for p in row["previous"]]
+        if row["kind"] == "copy":
+            return yoy.Copy(current, tuple(previous))
+        return yoy.Change(current, previous[0], row["ratio"], (row["band_low"], row["band_high"]), row["strategy"],
+                          row["gap"], row["baseline"], tuple(row["baseline_years"]),
+                          tuple((h["year"], h["value"]) for h in row["history"]))
+
+    rows = sorted(rows, key=lambda r: (r["current"]["doc_id"], r["current"]["ordinal"]))
+    findings: list[Finding] = []
+    for rule in rules:
+        findings.extend(yoy.report(rule, ctx, [item(r) for r in rows if r["rule"] == rule.id]))
+    return findings
+
+
 # ---------------------------------------------------------------- the audit
 
 def run_spark_audit(paths: Sequence[str], config: "Config", *, master: str | None = None, remote: str | None = None,
@@ -480,12 +703,20 @@ def run_spark_audit(paths: Sequence[str], config: "Config", *, master: str | Non
             times["corpus_rules_s"] = time.perf_counter() - mark
 
             mark = time.perf_counter()
-            views, executor_findings = _collect(spark, docs, linked)
-            ctx = AuditContext(views, lang=config.lang, regex_timeout=config.regex_timeout, history=store)
-            corpus += run_rules(view_rules, ctx)  # year-over-year: metrics of every document, on the driver
-            findings = local.merge_findings(executor_findings, corpus)
-            findings = apply_suppressions(views, findings, baselined)
+            by_id, executor_findings = _collect(spark, docs, linked)
+            views = list(by_id.values())
             times["collect_s"] = time.perf_counter() - mark
+
+            mark = time.perf_counter()
+            ctx = AuditContext(views, lang=config.lang, regex_timeout=config.regex_timeout, history=store)
+            yoy_rules = [r for r in view_rules if r.kind == "yoy"]
+            if yoy_rules:  # year-over-year: a grouped map over the metrics' series, rendered here
+                corpus += yoy_findings(spark, docs, yoy_rules, ctx, by_id)
+            others = [r for r in view_rules if r.kind != "yoy"]
+            if others:  # a metrics-only kind without a distributed plan, should one appear
+                corpus += run_rules(others, ctx)
+            times["yoy_s"] = time.perf_counter() - mark
+            findings = apply_suppressions(views, local.merge_findings(executor_findings, corpus), baselined)
 
             if output_dir is not None:
                 mark = time.perf_counter()
@@ -573,16 +804,17 @@ def _analysed(spark: "SparkSession", docs: "DataFrame", linked: list[int], year:
     return [pickle.loads(blob) for _, blob in pairs]
 
 
-def _collect(spark: "SparkSession", docs: "DataFrame", linked: list[int]) -> tuple[list, list]:
-    """The documents as views (text, metrics, articles) and the executors' findings that stand:
-    every per-document finding, and corpus-wide findings of documents that are not linked."""
+def _collect(spark: "SparkSession", docs: "DataFrame", linked: list[int]) -> tuple[dict[int, Any], list]:
+    """The documents as views (text, metrics, articles) by doc_id, in audit order, and the
+    executors' findings that stand: every per-document finding, and corpus-wide findings of
+    documents that are not linked."""
     from pyspark.sql import functions as F
 
     table = _to_arrow(docs.select(*local.DOCUMENT_COLUMNS, "metrics").orderBy("doc_id"))
-    views = []
+    views = {}
     for row in table.to_pylist():
         metrics = [local.metric_from_record(m) for m in sorted(row["metrics"], key=lambda m: m["ordinal"])]
-        views.append(local.view_from_records(row, metrics))
+        views[row["doc_id"]] = local.view_from_records(row, metrics)
     found = docs.select("doc_id", F.explode("findings").alias("f")).select("doc_id", "f.*")
     if linked:
         ids = spark.createDataFrame([(i,) for i in linked], "doc_id long")

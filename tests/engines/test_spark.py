@@ -1,5 +1,6 @@
 """The Spark engine in local mode gives the local engine's findings; its Parquet outputs are all or
-nothing; the metrics schema is checked with pandera's PySpark backend. One SparkSession for the
+nothing; the metrics schema is checked with pandera's PySpark backend; year-over-year runs in
+Spark's Python workers as a grouped map by series, never on the driver. One SparkSession for the
 module, two cores, small settings."""
 
 from __future__ import annotations
@@ -130,3 +131,112 @@ def test_metrics_schema_rejects_a_broken_table(spark):
         check_metrics(spark.createDataFrame([row], ddl))
     with pytest.raises(AuditorError, match="kind"):
         check_metrics(spark.createDataFrame([{**row, "end": 8, "kind": "weight"}], ddl))
+
+
+# ---------------------------------------------------------------- year over year as a grouped map
+
+# 洮南's relief funds and people over seven years (a robust band from 2019 on, a copy in 2021) and
+# 大安's funds in three of them (a gap bridged over three years, then the year before).
+_FUNDS = {2015: "20.5万元", 2016: "21.3万元", 2017: "19.8万元", 2018: "22万元", 2019: "45万元", 2020: "23.6万元",
+          2021: "23.6万元"}
+_PEOPLE = {2015: "61名", 2016: "64名", 2017: "70名", 2018: "66名", 2019: "69名", 2020: "300名", 2021: "72名"}
+_DAAN = {2017: "12万元", 2020: "500万元", 2021: "50万元"}
+
+
+def _yoy_page(year: int) -> str:
+    text = (f"本报讯 {year}年，洮南市总工会救助困难职工{_PEOPLE[year]}，发放救助资金{_FUNDS[year]}。"
+            f"全市新组建基层工会组织{31 + year % 7}家。\n")
+    if year in _DAAN:
+        text += f"本报讯 {year}年，大安市总工会为困难职工发放救助资金{_DAAN[year]}。\n"
+    return text
+
+
+@pytest.fixture(scope="module")
+def yoy_pages(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("yoy")
+    for year in _FUNDS:
+        (folder / f"page_{year}.txt").write_text(_yoy_page(year), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def yoy_off_the_driver(monkeypatch, spark) -> list[tuple]:
+    """The comparison refuses to run in this process (the driver), and every grouped map records
+    the columns it groups by: yoy must run in Spark's Python workers, grouped by series."""
+    from pyspark.sql import GroupedData
+
+    from auditor.rules.kinds import yoy
+
+    DataFrame = type(spark.range(1))  # the session's concrete class (pyspark 4: classic or Connect)
+
+    def on_the_driver(*args, **kwargs):
+        raise AssertionError("year-over-year compared on the driver")
+
+    for name in ("compare", "year_changes", "copied_figures", "check"):
+        monkeypatch.setattr(yoy, name, on_the_driver)
+    grouped_maps: list[tuple] = []
+    group_by, apply = DataFrame.groupBy, GroupedData.applyInArrow
+
+    def grouped(self, *cols):
+        out = group_by(self, *cols)
+        out.recorded_columns = cols
+        return out
+
+    def applied(self, func, schema):
+        grouped_maps.append(self.recorded_columns)
+        return apply(self, func, schema)
+
+    monkeypatch.setattr(DataFrame, "groupBy", grouped)
+    monkeypatch.setattr(GroupedData, "applyInArrow", applied)
+    return grouped_maps
+
+
+def _strategies(findings) -> set[tuple]:
+    return {(f.rule, f.evidence.get("strategy"), f.evidence["gap"]) for f in findings if f.rule.startswith("Y")}
+
+
+@pytest.mark.parametrize("pages", ["fixtures", "years"])
+def test_yoy_runs_as_a_grouped_map_by_series_with_the_local_findings(spark, yoy_pages, pages, request):
+    from auditor.engines.spark import run_spark_audit
+
+    folder = FIXTURES if pages == "fixtures" else yoy_pages
+    config = Config(jobs=1)
+    expected = run_audit([str(folder)], config, history=False)
+    if pages == "years":  # the robust band, a bridged gap and the fixed band all take part
+        assert _strategies(expected.findings) == {("Y001", "robust-band", 1), ("Y001", "fixed-band", 3),
+                                                  ("Y001", "fixed-band", 1), ("Y002", None, 1)}
+    else:
+        assert {"Y001", "Y002"} <= {f.rule for f in expected.findings}
+    groupings = request.getfixturevalue("yoy_off_the_driver")
+    stats: dict = {}
+    got = run_spark_audit([str(folder)], config, spark=spark, history=False, stats=stats)
+    assert dump(got.findings) == dump(expected.findings)
+    assert groupings == [("entity", "metric", "unit")]
+    assert stats["yoy_s"] > 0
+
+
+def test_yoy_with_a_history_store_reads_the_archive_here_and_compares_in_the_groups(spark, yoy_pages, tmp_path,
+                                                                                      request):
+    """2015–2018 archived, 2019–2021 audited: the robust band of 2019 and 2020 reads the archived
+    years (passed into the groups as observation rows), related locations name archived pages."""
+    from auditor.engines.spark import run_spark_audit
+    from auditor.history import HistoryStore
+    from auditor.pipeline import analyse_path
+
+    archived, audited = tmp_path / "archive", tmp_path / "audited"
+    archived.mkdir()
+    audited.mkdir()
+    for page in sorted(yoy_pages.glob("*.txt")):
+        shutil.copy(page, (archived if int(page.stem[-4:]) <= 2018 else audited) / page.name)
+    with HistoryStore.open(tmp_path / "h.duckdb") as store:
+        store.add([analyse_path(str(p)) for p in sorted(archived.glob("*.txt"))])
+    with HistoryStore.open(tmp_path / "h.duckdb", read_only=True) as store:
+        config = Config(jobs=1, select=("Y",))
+        expected = run_audit([str(audited)], config, history=store)
+        groupings = request.getfixturevalue("yoy_off_the_driver")
+        got = run_spark_audit([str(audited)], config, spark=spark, history=store)
+    assert dump(got.findings) == dump(expected.findings)
+    assert ("Y001", "robust-band", 1) in _strategies(got.findings)
+    assert groupings == [("entity", "metric", "unit")]
+    robust = next(f for f in got.findings if f.evidence.get("strategy") == "robust-band" and f.text == "45万元")
+    assert robust.evidence["baseline_years"] == [2015, 2018] and robust.related[0].document.endswith("page_2018.txt")

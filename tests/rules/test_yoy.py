@@ -3,7 +3,9 @@ on hand-built metrics, and 洮南's figures copied from 2020 (001) into 2021 (00
 
 from __future__ import annotations
 
-from auditor.rules.kinds.yoy import Observation, copied_figures, observations, year_changes
+from auditor.rules.context import AuditContext
+from auditor.rules.kinds.yoy import (Observation, compare, compared, copied_figures, observations, report,
+                                     year_changes)
 
 from .handmade import HandDoc, assert_rule_file, fig, rules_of, run
 
@@ -187,3 +189,48 @@ def test_fixture_changes_beyond_the_band_are_explained(analysed):
     for f in findings:
         assert f.evidence["current_year"] - f.evidence["previous_year"] == 1
         assert not 1 / 3 <= f.evidence["ratio"] <= 3
+
+
+# ---------------------------------------------------------------- one series at a time (what the Spark engine relies on)
+
+def _series_history() -> list[Observation]:
+    """Observations of several series: a long one (robust band), a bridged gap, a copy, lists of
+    figures in one year, an approximate figure, and a second unit of the same metric."""
+    obs = [_obs(y, v) for y, v in ((2015, 205_000), (2016, 213_000), (2017, 198_000), (2018, 220_000),
+                                   (2019, 450_000), (2020, 236_000), (2021, 236_000))]
+    obs += [_obs(2017, 120_000, entity="大安市总工会"), _obs(2020, 5_000_000, entity="大安市总工会"),
+            _obs(2021, 500_000, entity="大安市总工会"), _obs(2021, 20_000, entity="大安市总工会")]
+    obs += [_obs(2020, 30_000, metric="x", approx="余", bounds=(30_000, 40_000)), _obs(2021, 130_000, metric="x")]
+    obs += [Observation("洮南市总工会", "relief_funds", y, v, "人次") for y, v in ((2020, 40), (2021, 400))]
+    return obs
+
+
+def test_compare_series_by_series_finds_what_one_call_over_everything_finds():
+    obs = _series_history()
+    by_series: dict[tuple, list[Observation]] = {}
+    for o in obs:
+        by_series.setdefault((o.entity, o.metric, o.unit), []).append(o)
+    for rule_id in ("Y001", "Y002"):
+        params = RULES[rule_id].params
+        whole = list(compare(params, obs))
+        apart = [item for series in by_series.values() for item in compare(params, series)]
+        assert whole and sorted(map(repr, whole)) == sorted(map(repr, apart))
+    strategies = {(c.strategy, c.gap) for c in compare(RULES["Y001"].params, obs)}
+    assert {("robust-band", 1), ("fixed-band", 3), ("fixed-band", 1)} <= strategies
+
+
+def test_compared_reads_the_rule_selection_from_metric_and_dimension():
+    y001 = RULES["Y001"].params
+    assert compared(y001, "relief_funds", "money") and not compared(y001, "special_funds", "money")
+    assert compared(y001.model_copy(update={"dimensions": ["people"]}), "members_total", "people")
+    assert not compared(y001.model_copy(update={"dimensions": ["people"]}), "relief_funds", "money")
+
+
+def test_report_renders_only_figures_of_the_audit():
+    old, new = _taonan()
+    ctx = AuditContext([old, new])
+    found = list(compare(RULES["Y002"].params, observations(old.metrics) + observations(new.metrics)))
+    assert len(found) == 2
+    assert [f.text for f in report(RULES["Y002"], ctx, found)] == ["84人", "28.74万元"]
+    # the same copies, with the current figures' document outside the audit: nothing to report
+    assert list(report(RULES["Y002"], AuditContext([old]), found)) == []

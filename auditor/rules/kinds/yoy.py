@@ -35,6 +35,12 @@ the baseline and the band widens to band**gap. With `robust_min_years` or more e
 (within `robust_years`), `change` uses a robust band instead of the fixed ratio: the median of
 the years' figures (each year by the median of its own) ± k·1.4826·MAD on a log scale, with a
 floor on the spread. Evidence names the strategy, the baseline and the years it came from.
+
+The rule is three steps that engines may run apart: `observations` (figures → Observations),
+`compare` (pure: Observations → Change / Copy, series by series) and `report` (Change / Copy →
+Findings, with the audit's documents at hand). The local engine runs them in one `check`; the
+Spark engine builds the observations and compares them on its executors, one (entity, metric,
+unit) series per group, and reports on the driver.
 """
 
 from __future__ import annotations
@@ -291,32 +297,61 @@ def copied_figures(obs: Iterable[Observation], is_stable: Callable[[str], bool],
 @register_kind("yoy", Params)
 def check(rule: Rule, ctx: AuditContext) -> Iterable[Finding]:
     params: Params = rule.params  # type: ignore[assignment]
-    metrics = [m for m in ctx.metrics() if _compared(params, m)]
-    obs = observations(metrics)
+    obs = observations(m for m in ctx.metrics() if compared(params, m.metric, m.dimension))
     if ctx.history is not None and obs:
-        obs = obs + _archived(params, ctx, obs)
+        years = [o.year for o in obs]
+        obs = obs + archived(params, ctx, {(o.entity, o.metric) for o in obs}, (min(years), max(years)))
+    return report(rule, ctx, compare(params, obs))
+
+
+def compared(params: Params, metric: str | None, dimension: str | None) -> bool:
+    """Whether a rule compares figures of this metric id and dimension (its `dimensions` and
+    `skip_metrics`). Takes the two fields rather than a Metric: the Spark engine filters
+    observation rows with it."""
+    return (not params.dimensions or dimension in params.dimensions) and metric not in params.skip_metrics
+
+
+def compare(params: Params, obs: Iterable[Observation]) -> Iterator[Change | Copy]:
+    """What the rule finds among these observations: changes beyond the band (`change`) or copied
+    figures (`copied`), with the taxonomy's bands and stable metrics. Pure and series by series,
+    so an engine may call it on each (entity, metric, unit) series apart (the Spark engine does,
+    in a grouped map) and get what one call over every observation gives."""
     if params.check == "change":
-        return _report_changes(rule, params, ctx, obs)
-    return _report_copies(rule, params, ctx, obs)
+        return year_changes(obs, _taxonomy_band(params), params.min_value, max_gap=params.max_gap,
+                            robust=_robust(params))
+    return copied_figures(obs, _taxonomy_stable(), params.min_value, params.min_digits, max_gap=params.max_gap)
 
 
-def _compared(params: Params, m: Metric) -> bool:
-    return (not params.dimensions or m.dimension in params.dimensions) and m.metric not in params.skip_metrics
+def report(rule: Rule, ctx: AuditContext, found: Iterable[Change | Copy]) -> Iterator[Finding]:
+    """The findings of `compare`'s results whose current figure is a Metric of the audit (an
+    archived figure is context, never a finding), with messages, related places and baseline
+    notes. Every engine renders through here, so their findings are the same."""
+    params: Params = rule.params  # type: ignore[assignment]
+    docs = {doc.path: doc for doc in ctx.documents}
+    for item in found:
+        cur = item.current.source
+        if not isinstance(cur, Metric) or cur.document not in docs:
+            continue
+        if isinstance(item, Change):
+            yield _change_finding(rule, params, ctx, docs[cur.document], item)
+        else:
+            yield _copy_finding(rule, ctx, docs[cur.document], item)
 
 
-def _archived(params: Params, ctx: AuditContext, obs: Sequence[Observation]) -> list[Observation]:
-    """Figures of the same organisations and metrics from the history store (earlier pages),
-    as observations whose source is the archived place: context for the comparison, never a
-    finding. Years reach back as far as the robust band or the gap may look. One batched query."""
+def archived(params: Params, ctx: AuditContext, series: set[tuple[str, str]],
+             years: tuple[int, int]) -> list[Observation]:
+    """Figures of the given (entity, metric) series from the history store (earlier pages), as
+    observations whose source is the archived place: context for the comparison, never a
+    finding. `years` spans the audited figures' years; the archive is read as far back as the
+    robust band or the gap may look. One batched query."""
     from dataclasses import replace
 
     from ...history.store import Exclusion
 
     back = max(params.max_gap, params.robust_years)  # the same window for every yoy rule: one query, shared
-    years = (min(o.year for o in obs) - back, max(o.year for o in obs))
-    rows = ctx.history.earlier_figures({(o.entity, o.metric) for o in obs}, years, Exclusion.of(ctx.documents))
+    rows = ctx.history.earlier_figures(series, (years[0] - back, years[1]), Exclusion.of(ctx.documents))
     where = {id(m): place for m, place in rows}
-    kept = [m for m, _ in rows if _compared(params, m)]
+    kept = [m for m, _ in rows if compared(params, m.metric, m.dimension)]
     return [replace(o, source=where[id(o.source)]) for o in observations(kept)]
 
 
@@ -339,35 +374,31 @@ def _robust(params: Params) -> Robust:
     return Robust(params.robust_min_years, params.robust_years, params.robust_k, params.robust_min_spread)
 
 
-def _report_changes(rule: Rule, params: Params, ctx: AuditContext, obs: Sequence[Observation]) -> Iterator[Finding]:
-    docs = {doc.path: doc for doc in ctx.documents}
-    for change in year_changes(obs, _taxonomy_band(params), params.min_value, max_gap=params.max_gap,
-                               robust=_robust(params)):
-        cur = change.current.source
-        if not isinstance(cur, Metric) or cur.document not in docs:
-            continue  # an archive figure: context, never a finding
-        prev = change.previous
-        lo, hi = change.band
-        evidence = {
-            "previous": prev.value, "current": change.current.value, "ratio": round(change.ratio, 3),
-            "band": [round(lo, 4), round(hi, 4)], "band_kind": "ratio", "previous_year": prev.year,
-            "current_year": change.current.year, "strategy": change.strategy, "match": "nearest",
-            "metric": cur.metric, "gap": change.gap, "baseline": prev.value, "baseline_year": prev.year,
-        }
-        if change.strategy == "robust-band":
-            # The band as values of the current year (what the chart draws), and where it came from.
-            evidence.update({
-                "band": [round(change.baseline * lo, 4), round(change.baseline * hi, 4)], "band_kind": "absolute",
-                "ratio_band": [round(lo, 4), round(hi, 4)], "baseline": round(change.baseline, 4),
-                "baseline_year": None, "baseline_years": [change.baseline_years[0], change.baseline_years[-1]],
-                "history": [[y, round(v, 4)] for y, v in change.history], "match": "median",
-                "method": f"median ± {params.robust_k:g}·1.4826·MAD of log values",
-            })
-        yield ctx.finding_at(rule, docs[cur.document], cur.start, cur.end, evidence=evidence,
-                             related=_related(ctx, [prev], _previous_note(ctx, change.current.year, prev.year)),
-                             fields={"previous_text": _text_of(prev), "times": _times(change.ratio),
-                                     "band_text": f"{_times(lo)}–{_times(hi)}",
-                                     "baseline_text": _baseline_text(ctx, change)})
+def _change_finding(rule: Rule, params: Params, ctx: AuditContext, doc: Any, change: Change) -> Finding:
+    """A change beyond the band, on the current figure of `doc`."""
+    cur = change.current.source
+    prev = change.previous
+    lo, hi = change.band
+    evidence = {
+        "previous": prev.value, "current": change.current.value, "ratio": round(change.ratio, 3),
+        "band": [round(lo, 4), round(hi, 4)], "band_kind": "ratio", "previous_year": prev.year,
+        "current_year": change.current.year, "strategy": change.strategy, "match": "nearest",
+        "metric": cur.metric, "gap": change.gap, "baseline": prev.value, "baseline_year": prev.year,
+    }
+    if change.strategy == "robust-band":
+        # The band as values of the current year (what the chart draws), and where it came from.
+        evidence.update({
+            "band": [round(change.baseline * lo, 4), round(change.baseline * hi, 4)], "band_kind": "absolute",
+            "ratio_band": [round(lo, 4), round(hi, 4)], "baseline": round(change.baseline, 4),
+            "baseline_year": None, "baseline_years": [change.baseline_years[0], change.baseline_years[-1]],
+            "history": [[y, round(v, 4)] for y, v in change.history], "match": "median",
+            "method": f"median ± {params.robust_k:g}·1.4826·MAD of log values",
+        })
+    return ctx.finding_at(rule, doc, cur.start, cur.end, evidence=evidence,
+                          related=_related(ctx, [prev], _previous_note(ctx, change.current.year, prev.year)),
+                          fields={"previous_text": _text_of(prev), "times": _times(change.ratio),
+                                  "band_text": f"{_times(lo)}–{_times(hi)}",
+                                  "baseline_text": _baseline_text(ctx, change)})
 
 
 def _baseline_text(ctx: AuditContext, change: Change) -> str:
@@ -400,25 +431,21 @@ def _previous_note(ctx: AuditContext, year: int, previous_year: int) -> str:
     return _note(ctx, f"{previous_year}年的数字（此前最近有数据的一年）", f"the figure of {previous_year} (latest on record)")
 
 
-def _report_copies(rule: Rule, params: Params, ctx: AuditContext, obs: Sequence[Observation]) -> Iterator[Finding]:
-    docs = {doc.path: doc for doc in ctx.documents}
-    for copy in copied_figures(obs, _taxonomy_stable(), params.min_value, params.min_digits, max_gap=params.max_gap):
-        cur = copy.current.source
-        if not isinstance(cur, Metric) or cur.document not in docs:
-            continue
-        prev = copy.previous[0]
-        gap = copy.current.year - prev.year
-        evidence = {
-            "previous": prev.value, "current": copy.current.value, "previous_year": prev.year,
-            "current_year": copy.current.year, "metric": cur.metric, "gap": gap,
-        }
-        when = (_note(ctx, f"上一年（{prev.year}年）", f"the year before ({prev.year})") if gap == 1 else
-                _note(ctx, f"{prev.year}年（此前最近有数据的一年）", f"{prev.year} (the latest earlier year on record)"))
-        note = (_note(ctx, "上一年相同的数字", "the identical figure the year before") if gap == 1 else
-                _note(ctx, f"{prev.year}年相同的数字", f"the identical figure of {prev.year}"))
-        yield ctx.finding_at(rule, docs[cur.document], cur.start, cur.end, evidence=evidence,
-                             related=_related(ctx, copy.previous, note),
-                             fields={"previous_text": _text_of(prev), "when": when})
+def _copy_finding(rule: Rule, ctx: AuditContext, doc: Any, copy: Copy) -> Finding:
+    """A figure identical to one of the latest earlier year, on the current figure of `doc`."""
+    cur = copy.current.source
+    prev = copy.previous[0]
+    gap = copy.current.year - prev.year
+    evidence = {
+        "previous": prev.value, "current": copy.current.value, "previous_year": prev.year,
+        "current_year": copy.current.year, "metric": cur.metric, "gap": gap,
+    }
+    when = (_note(ctx, f"上一年（{prev.year}年）", f"the year before ({prev.year})") if gap == 1 else
+            _note(ctx, f"{prev.year}年（此前最近有数据的一年）", f"{prev.year} (the latest earlier year on record)"))
+    note = (_note(ctx, "上一年相同的数字", "the identical figure the year before") if gap == 1 else
+            _note(ctx, f"{prev.year}年相同的数字", f"the identical figure of {prev.year}"))
+    return ctx.finding_at(rule, doc, cur.start, cur.end, evidence=evidence, related=_related(ctx, copy.previous, note),
+                          fields={"previous_text": _text_of(prev), "when": when})
 
 
 def _note(ctx: AuditContext, zh: str, en: str) -> str:
