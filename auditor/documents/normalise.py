@@ -11,10 +11,13 @@ The map is stored as runs (a new run starts after each deletion), not one int pe
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_right
 from dataclasses import dataclass
 
 import regex
+
+from .packed import offset_array
 
 # Full-width ASCII (U+FF01..U+FF5E) folds onto ASCII; the ideographic space and NBSP onto a space.
 _FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
@@ -56,8 +59,13 @@ class NormText:
 
     text: str
     original: str
-    _norm_starts: tuple[int, ...]  # start of each run in `text`
-    _orig_starts: tuple[int, ...]  # where that run starts in `original`
+    # Start of each run in `text`, and where that run starts in `original`: int arrays, 4 bytes a
+    # run (a tuple of ints took 36, and the audit holds every document's map until it reports).
+    _norm_starts: array
+    _orig_starts: array
+
+    def __hash__(self) -> int:  # arrays are not hashable; the texts decide (equal maps follow from them)
+        return hash((self.text, self.original))
 
     def original_index(self, i: int) -> int:
         """Original offset of normalised character i (i == len(text) maps to len(original))."""
@@ -187,5 +195,5 @@ def _apply(original: str, folded: str, edits: list[tuple[int, int, str]]) -> Nor
     runs: dict[int, int] = {}
     for n, o in zip(norm_starts, orig_starts):
         runs[n] = o
-    ns = tuple(runs)
-    return NormText("".join(pieces), original, ns, tuple(runs[n] for n in ns))
+    limit = max(len(original), out)
+    return NormText("".join(pieces), original, offset_array(limit, runs), offset_array(limit, runs.values()))

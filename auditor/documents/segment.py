@@ -17,13 +17,18 @@ All offsets here are into the normalised text; `NormText.to_original` maps them 
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_right
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields, replace
+from itertools import chain
+from sys import intern
 
 import regex
 
 from .entities import EntityLexicon, load_entities, undouble
+from .packed import PackedSequence, offset_array
 
 Span = tuple[int, int]
 
@@ -76,12 +81,109 @@ class Article:
         return any(s <= offset < e for s, e in self.parts)
 
 
+class PackedParagraphs(PackedSequence):
+    """A page's paragraphs, sentences and clauses as offsets in three int arrays, made into
+    Paragraph objects again only when read (their text cut from the normalised text then).
+
+    What a document keeps once the rules that walk its sentences have run (the audit's parent
+    holds every document of the corpus until the reports are written): an object per clause and a
+    copy of the text per level were about a third of the parent's memory; the arrays are a
+    thirtieth of that."""
+
+    __slots__ = ("text", "_paragraphs", "_roles", "_sentences", "_clauses")
+    _P, _S, _C = 5, 3, 2  # ints per paragraph (index, start, end, article or -1, first sentence),
+    # per sentence (start, end, first clause) and per clause (start, end)
+
+    def __init__(self, text: str, paragraphs: array, roles: tuple[str, ...], sentences: array, clauses: array):
+        self.text = text
+        self._paragraphs, self._roles, self._sentences, self._clauses = paragraphs, roles, sentences, clauses
+
+    @classmethod
+    def pack(cls, text: str, paragraphs: Sequence[Paragraph]) -> "PackedParagraphs | None":
+        """`paragraphs` packed; None when they hold what offsets cannot give back (a text that is
+        not the slice of `text` it spans, a subclass or a field this does not know)."""
+        if isinstance(paragraphs, PackedParagraphs):
+            return paragraphs
+        if not _PACKABLE:
+            return None
+        para: list[tuple] = []
+        sent: list[tuple] = []
+        clause: list[tuple] = []
+        roles = []
+        for p in paragraphs:
+            if type(p) is not Paragraph or len(p.text) != p.end - p.start or not text.startswith(p.text, p.start):
+                return None
+            para.append((p.index, p.start, p.end, -1 if p.article is None else p.article, len(sent)))
+            roles.append(intern(p.role))
+            for st in p.sentences:
+                if type(st) is not Sentence or len(st.text) != st.end - st.start \
+                        or not text.startswith(st.text, st.start):
+                    return None
+                sent.append((st.start, st.end, len(clause)))
+                for c in st.clauses:  # the text checks: c.text == text[c.start:c.end], no slice made
+                    if type(c) is not Clause or len(c.text) != c.end - c.start or not text.startswith(c.text, c.start):
+                        return None
+                    clause.append((c.start, c.end))
+
+        def column(rows: list[tuple]) -> array:
+            return offset_array(len(text), chain.from_iterable(rows))
+
+        return cls(text, column(para), tuple(roles), column(sent), column(clause))
+
+    def __len__(self) -> int:
+        return len(self._roles)
+
+    def __repr__(self) -> str:
+        return f"PackedParagraphs({len(self)} paragraphs, {len(self._clauses) // self._C} clauses)"
+
+    def __reduce__(self) -> tuple:
+        return PackedParagraphs, (self.text, self._paragraphs, self._roles, self._sentences, self._clauses)
+
+    def sentence_spans(self) -> list[Span]:
+        s = self._sentences
+        return [(s[i], s[i + 1]) for i in range(0, len(s), self._S)]
+
+    def clause_spans(self) -> list[Span]:
+        c = self._clauses
+        return [(c[i], c[i + 1]) for i in range(0, len(c), self._C)]
+
+    def _item(self, k: int) -> Paragraph:
+        p, n = self._P * k, self._P
+        index, start, end, article, first = self._paragraphs[p:p + n]
+        last = self._paragraphs[p + n + 4] if k + 1 < len(self) else len(self._sentences) // self._S
+        return Paragraph(index, start, end, self.text[start:end], self._roles[k],
+                         tuple(self._sentence(j) for j in range(first, last)), None if article < 0 else article)
+
+    def _sentence(self, j: int) -> Sentence:
+        s, n, t = self._S * j, self._S, self.text
+        start, end, first = self._sentences[s:s + n]
+        last = self._sentences[s + n + 2] if s + n < len(self._sentences) else len(self._clauses) // self._C
+        c = self._clauses
+        return Sentence(start, end, t[start:end],
+                        tuple(Clause(c[2 * i], c[2 * i + 1], t[c[2 * i]:c[2 * i + 1]]) for i in range(first, last)))
+
+
+# The fields pack() writes and reads back: a field added to one of these classes turns packing off
+# (the paragraphs stay objects) rather than losing it.
+_PACKABLE = ((tuple(f.name for f in fields(Paragraph)) == ("index", "start", "end", "text", "role", "sentences", "article"))
+             and tuple(f.name for f in fields(Sentence)) == ("start", "end", "text", "clauses")
+             and tuple(f.name for f in fields(Clause)) == ("start", "end", "text"))
+
+
 @dataclass(frozen=True)
 class Segmentation:
-    paragraphs: tuple[Paragraph, ...]
+    paragraphs: Sequence[Paragraph]  # a tuple, or PackedParagraphs once the document is packed()
     articles: tuple[Article, ...]
     publication_year: int | None
     publication_year_source: str | None  # 'page' | 'option' | 'inferred' | None
+
+    def packed(self, text: str) -> "Segmentation":
+        """The same segmentation with its paragraphs packed (see PackedParagraphs); itself when
+        they are packed already or cannot be."""
+        packed = PackedParagraphs.pack(text, self.paragraphs)
+        if packed is None or packed is self.paragraphs:
+            return self
+        return replace(self, paragraphs=packed)
 
     def article_at(self, offset: int) -> Article | None:
         parts = self._parts_index()
@@ -101,6 +203,19 @@ class Segmentation:
 
     def sentences(self) -> list[Sentence]:
         return [s for p in self.paragraphs for s in p.sentences]
+
+    def sentence_spans(self) -> list[Span]:
+        """(start, end) of every sentence in page order: read off the offsets of packed paragraphs
+        without making their objects (a corpus-wide rule reads them for the whole audit)."""
+        if isinstance(self.paragraphs, PackedParagraphs):
+            return self.paragraphs.sentence_spans()
+        return [(s.start, s.end) for s in self.sentences()]
+
+    def clause_spans(self) -> list[Span]:
+        """(start, end) of every clause in page order, as ``sentence_spans``."""
+        if isinstance(self.paragraphs, PackedParagraphs):
+            return self.paragraphs.clause_spans()
+        return [(c.start, c.end) for s in self.sentences() for c in s.clauses]
 
 
 # ---------------------------------------------------------------- sentences and clauses

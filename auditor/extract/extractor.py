@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_right
+from sys import intern
 
 from ..documents.normalise import NormText
 from ..documents.segment import Clause, Segmentation
@@ -32,13 +33,16 @@ def extract_metrics(path: str, norm: NormText, segmentation: Segmentation,
             document=path,
             start=start,
             end=end,
-            text=norm.original[start:end],
+            # Strings interned: a corpus has ~100 units and qualifiers and thousands of repeated
+            # figures ("2万元") over 10^5 metric rows, which the audit holds until it reports (and
+            # pickling a batch of documents writes a shared object once).
+            text=intern(norm.original[start:end]),
             value=q.value,
-            unit=q.unit,
-            surface_unit=q.surface_unit,
-            approx=q.approx,
-            kind=q.kind,
-            dimension=q.dimension,
+            unit=q.unit and intern(q.unit),
+            surface_unit=q.surface_unit and intern(q.surface_unit),
+            approx=q.approx and intern(q.approx),
+            kind=intern(q.kind),
+            dimension=q.dimension and intern(q.dimension),
             entity=article.entity if article else None,
             year=article.year if article else None,
             label=label,

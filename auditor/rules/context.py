@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable, Mapping, Sequence, TypeVar
 
@@ -24,6 +25,7 @@ class AuditContext:
     regex_timeout: float = 2.0  # seconds a user's regex may run on one document
     history: Any = None  # the archive of earlier pages, when one is open
     _frame: Any = field(default=None, repr=False)
+    _metrics: list[Metric] | None = field(default=None, repr=False)
     _memo: dict = field(default_factory=dict, repr=False)
 
     def document(self, path: str) -> "AnalysedDocument":
@@ -33,7 +35,11 @@ class AuditContext:
         raise KeyError(path)
 
     def metrics(self) -> list[Metric]:
-        return [m for doc in self.documents for m in doc.metrics]
+        """Every metric of the audit, in document order (listed once, on first use: documents may
+        keep their metrics packed, made into Metric objects as they are read)."""
+        if self._metrics is None:
+            self._metrics = [m for doc in self.documents for m in doc.metrics]
+        return list(self._metrics)  # a list of the caller's own
 
     def metrics_frame(self) -> "pd.DataFrame":
         """All metrics of the audit as one validated table (built once, on first use)."""
@@ -74,7 +80,9 @@ class AuditContext:
         values = {"text": text, **evidence, **(fields or {})}
         return Finding(
             rule=rule.id, category=rule.category, severity=severity or rule.severity,
-            message=rule.text(values, self.lang), document=doc.path, start=start, end=end, line=line,
+            # Interned: most messages repeat (one placeholder, one typo, thousands of times) and the
+            # audit holds every finding until it reports.
+            message=sys.intern(rule.text(values, self.lang)), document=doc.path, start=start, end=end, line=line,
             column=column, text=text, related=tuple(related), evidence=evidence,
             fingerprint=fingerprint(rule.id, doc.path, original, start, end),
         )

@@ -94,3 +94,12 @@ def test_arbitrary_unicode_never_raises(original):
         assert 0 <= norm.original_index(i) < len(original)
     start, end = norm.to_original(0, len(norm.text))
     assert 0 <= start <= end <= len(original)
+
+
+def test_run_map_is_compact_and_normalised_texts_hash_by_their_text():
+    from array import array
+
+    a, b = normalise("第一行\n\n第 2 行３万元"), normalise("第一行\n\n第 2 行３万元")
+    assert isinstance(a._norm_starts, array) and a._norm_starts.itemsize == 4
+    assert a == b and hash(a) == hash(b) and len({a, b}) == 1
+    assert a.original[slice(*a.to_original(0, len(a.text)))] == a.original.strip()

@@ -105,3 +105,43 @@ def test_segmentation_spans_are_consistent(text):
                 assert norm.text[c.start:c.end] == c.text
     for a in seg.articles:
         assert all(0 <= s <= e <= len(norm.text) for s, e in a.parts)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("本报讯2021年,。洮南市总工会去年以来新增会员84人：:\n \"“”一、(一)1.X")), max_size=200))
+def test_packed_paragraphs_read_as_the_paragraphs_they_pack(text):
+    # What the audit keeps of a page once its per-document rules ran: offsets in int arrays, made
+    # into Paragraph, Sentence and Clause objects again, equal to the originals, when read.
+    import pickle
+
+    from auditor.documents.segment import PackedParagraphs
+
+    norm = normalise(text)
+    seg = segment(norm.text, year=2021)
+    packed = seg.packed(norm.text)
+    assert isinstance(packed.paragraphs, PackedParagraphs) or not seg.paragraphs
+    assert packed == seg and list(packed.paragraphs) == list(seg.paragraphs)
+    assert len(packed.paragraphs) == len(seg.paragraphs)
+    assert packed.paragraphs[-1:] == seg.paragraphs[-1:] and packed.sentences() == seg.sentences()
+    if seg.paragraphs:
+        assert packed.paragraphs[0] == seg.paragraphs[0] and packed.paragraphs[-1] == seg.paragraphs[-1]
+    assert pickle.loads(pickle.dumps(packed)) == seg
+    assert packed.packed(norm.text) is packed
+
+
+def test_paragraphs_that_offsets_cannot_give_back_are_not_packed():
+    from dataclasses import replace
+
+    norm = normalise("本报讯 洮南市总工会新增会员84人。\n第二段,有两个分句。")
+    seg = segment(norm.text)
+    edited = replace(seg, paragraphs=(replace(seg.paragraphs[0], text="另一段"),) + tuple(seg.paragraphs[1:]))
+    assert edited.packed(norm.text) is edited
+
+
+def test_spans_of_packed_paragraphs_are_read_without_objects(fixture_texts):
+    for text in fixture_texts.values():
+        norm = normalise(text)
+        seg = segment(norm.text)
+        packed = seg.packed(norm.text)
+        assert packed.sentence_spans() == seg.sentence_spans() == [(s.start, s.end) for s in seg.sentences()]
+        assert packed.clause_spans() == seg.clause_spans() == [(c.start, c.end) for s in seg.sentences() for c in s.clauses]

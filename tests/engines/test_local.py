@@ -22,6 +22,7 @@ from auditor.engines import local
 from auditor.errors import InputError
 from auditor.report.json_report import finding_dict, render_json
 from auditor.rules.context import AuditContext
+from auditor.documents.segment import PackedParagraphs
 from auditor.rules.engine import run_rules
 from tests.conftest import FIXTURES, ROOT
 from tests.engines.conftest import SHORT_CLAUSES
@@ -52,6 +53,9 @@ def test_pool_gives_the_findings_of_one_process(corpus, reference, jobs):
     assert {f.rule for f in reference.findings} >= {"D001", "P001", "Y001"}  # the corpus exercises the rules
     assert [f.rule for f in reference.findings if f.text == SHORT_CLAUSES] == ["D001"]  # and a run of short clauses
     assert not any(d.prepared for d in pooled.documents)  # work done ahead for the rules is let go
+    # the documents are kept packed (paragraphs as offsets), equal to the ones analysed in place
+    assert all(isinstance(d.segmentation.paragraphs, PackedParagraphs) for d in pooled.documents)
+    assert list(pooled.documents) == list(reference.documents)
 
 
 def test_per_document_rules_in_the_workers_give_the_same_findings(corpus, reference):
@@ -153,6 +157,22 @@ def _big_corpus(folder: Path, copies: int) -> None:
             (folder / f"{k:03d}_{p.name}").write_text(text.replace("2021", str(1990 + k % 30)), encoding="utf-8")
 
 
+def _wait_for_workers(pid: int, timeout: float = 60.0) -> None:
+    """Until the process has started its pool's workers (its imports are done; a Ctrl-C during
+    the interpreter's start-up is Python's to report, not ours), then a little longer."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if children.read_text().split():
+                break
+        except OSError:  # not Linux, or the process is gone: fall back to waiting
+            time.sleep(3.0)
+            return
+        time.sleep(0.05)
+    time.sleep(1.0)
+
+
 @pytest.mark.slow
 def test_interrupted_run_leaves_no_half_written_outputs(tmp_path):
     corpus = tmp_path / "corpus"
@@ -163,11 +183,11 @@ def test_interrupted_run_leaves_no_half_written_outputs(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "auditor", "audit", str(corpus), "--jobs", "2", "--format", "json",
                              "-o", str(report), "--output-dir", str(tables), "--no-history"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3.0)
+    _wait_for_workers(proc.pid)  # past start-up, into the analysis: the interrupt lands mid-run
     assert proc.poll() is None, "the run ended before it could be interrupted"
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (proc.returncode, err, len(out))
     assert "interrupted" in err and "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus"]  # no report, no tables, no temporaries
 

@@ -270,6 +270,50 @@ def test_minhash_agreement_estimates_jaccard_and_lsh_pairs_only_similar_texts():
     assert (minhash([a], 5, 16, 7) == minhash([a], 5, 16, 7)).all()  # reproducible
 
 
+
+def test_minhash_in_batches_and_in_32_bits_gives_the_same_signatures(monkeypatch):
+    # The near rule hashes its sentences a batch at a time (bounded working arrays) and keeps the
+    # signatures in 32 bits: the values, and so the LSH pairs, are those of one pass in 64 bits.
+    import random
+
+    import numpy as np
+
+    from auditor.rules.kinds import duplicate
+
+    rng = random.Random(5)
+    texts = ["".join(chr(0x4E00 + rng.randrange(40)) for _ in range(rng.randrange(5, 60))) for _ in range(400)]
+    whole = minhash(texts, 5, 32, 1)
+    monkeypatch.setattr(duplicate, "_MINHASH_BATCH_CHARS", 100)
+    batched = minhash(texts, 5, 32, 1, "uint32")
+    assert batched.dtype == np.uint32 and whole.dtype == np.uint64
+    assert (batched.astype(np.uint64) == whole).all()
+    assert lsh_candidates(batched, 8, 50) == lsh_candidates(whole, 8, 50)
+
+
+def test_prepared_units_and_weights_read_back_as_computed(pages):
+    # What a pool worker prepares for the corpus-wide duplicate rules travels packed (int arrays,
+    # no copies of the text); read back, it is what the parent would have computed itself.
+    import pickle
+
+    from auditor.rules.kinds.duplicate import _units, _Weights, prepare, units_of, weigher
+
+    for doc in pages.values():
+        prepared = pickle.loads(pickle.dumps(prepare(doc, RULES, None)))
+        shipped = type(doc)(doc.document, doc.norm, doc.segmentation, doc.metrics, prepared)
+        ctx = AuditContext([shipped])
+        for rule in RULES:
+            if rule.kind == "duplicate":
+                assert units_of(ctx, shipped, rule.params) == _units(doc, rule.params)
+        near = next(r.params for r in RULES if r.kind == "duplicate" and r.params.mode == "near")
+        learnt, fresh = weigher(ctx, near).weights, _Weights(near)
+        for u in units_of(ctx, shipped, near):
+            if u.key is not None:
+                text = doc.norm.text[u.start:u.end]
+                assert learnt._free[text] == fresh.figure_free(text)
+                if text in learnt._stripped:
+                    assert learnt._stripped[text] == fresh.stripped(text)
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.lists(st.integers(0, 3), min_size=8, max_size=8), max_size=40), st.sampled_from([1, 2, 4, 8]),
        st.integers(2, 5))

@@ -38,14 +38,17 @@ units free of stock phrases pass together (``_Weigher.plain_run``).
 from __future__ import annotations
 
 import random
+from array import array
 from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterable, Literal, NamedTuple, Sequence
+from itertools import chain
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Literal, NamedTuple, Sequence
 
 import regex
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ...documents.packed import offset_array
 from ...findings import Finding, line_and_column
 from ..context import AuditContext
 from ..model import Rule
@@ -188,7 +191,8 @@ def units_of(ctx: AuditContext, doc: "AnalysedDocument", params: Params) -> list
     key = _units_key(params)
     prepared = getattr(doc, "prepared", {})
     return ctx.memo((id(doc), *key),
-                    lambda: prepared[key] if key in prepared else _units(doc, params, ctx.regex_timeout))
+                    lambda: prepared[key].unpack(doc.norm.text) if key in prepared
+                    else _units(doc, params, ctx.regex_timeout))
 
 
 def weigher(ctx: AuditContext, params: Params) -> "_Weigher":
@@ -200,7 +204,7 @@ def weigher(ctx: AuditContext, params: Params) -> "_Weigher":
         weights = _Weights(params, ctx.regex_timeout)
         for doc in ctx.documents:
             if key in getattr(doc, "prepared", {}):
-                weights.learn(doc.prepared[key])
+                weights.learn(doc.norm.text, doc.prepared[key])
         return weights
 
     return _Weigher(params, ctx.regex_timeout, ctx.memo(key, make))
@@ -211,29 +215,87 @@ def prepare(doc: "AnalysedDocument", rules: Sequence[Rule], timeout: float | Non
     document is analysed (a worker of the pool) so the parent, which must see every document at
     once, only compares: each rule's units, and the weight of every sentence the near mode weighs
     (the exact modes weigh only the few clauses that repeat: left to the parent). Entries for
-    ``AnalysedDocument.prepared``, read back by ``units_of`` and ``weigher``."""
-    out: dict = {}
+    ``AnalysedDocument.prepared``, packed (the parent holds them for every document of the audit
+    until the rules have run), read back by ``units_of`` and ``weigher``."""
+    units: dict = {}
+    placeholders: dict[tuple, list[bool]] = {}
+    # per weights key: the weights (shared by the rules that use the same patterns) and, by span,
+    # (content beside figures, content beside boilerplate or -1, the text without boilerplate or None)
+    weighed: dict[tuple, tuple[_Weights, dict[tuple[int, int], tuple]]] = {}
+    text = doc.norm.text
     for rule in rules:
         p = rule.params
         if rule.kind != "duplicate" or not isinstance(p, Params):
             continue
         key = _units_key(p)
-        if key not in out:
-            out[key] = _units(doc, p, timeout)
+        if key not in units:
+            units[key] = _units(doc, p, timeout, placeholders.setdefault(key, []))
         if p.mode == "near":
-            weights = _Weights(p, timeout)
+            weights, spans = weighed.setdefault(_weights_key(p), (_Weights(p, timeout), {}))
             weigh = _Weigher(p, timeout, weights)
-            text = doc.norm.text
-            for u in out[key]:
+            for u in units[key]:
                 if u.key is not None:
-                    weigh.substantial(text[u.start:u.end])
-            learnt = out.setdefault(_weights_key(p), ({}, {}))
-            learnt[0].update(weights._free)
-            learnt[1].update((t, (None if rest is t else rest, n)) for t, (rest, n) in weights._stripped.items())
-    return out
+                    t = text[u.start:u.end]
+                    weigh.substantial(t)
+                    rest, n = weights._stripped.get(t, (t, -1))  # not weighed: too short beside its figures
+                    spans[(u.start, u.end)] = (weights._free[t], n, None if rest == t else rest)
+    return {**{k: _PackedUnits.pack(text, v, placeholders[k]) for k, v in units.items()},
+            **{k: _PackedWeights.pack(text, spans) for k, (_, spans) in weighed.items()}}
 
 
-def _units(doc: "AnalysedDocument", params: Params, timeout: float | None = None) -> list[_Unit]:
+@dataclass(frozen=True, slots=True)
+class _PackedUnits:
+    """A document's units as ``prepare`` hands them over: paragraph, article (-1: none), start, end
+    and whether the unit holds a placeholder, five ints per unit in one array. The keys are folded
+    again from the text when the units are read (a microsecond a unit, in the process that runs the
+    rules): the parent holds every document's units until the rules have run, and a key is a copy
+    of the unit's text; with its _Unit tuple and ints that was ~220 bytes a clause, this is 20."""
+
+    ints: array
+
+    @classmethod
+    def pack(cls, text: str, units: Sequence[_Unit], placeholders: Sequence[bool]) -> "_PackedUnits":
+        return cls(offset_array(len(text), chain.from_iterable(
+            (u.paragraph, -1 if u.article is None else u.article, u.start, u.end, placeholder)
+            for u, placeholder in zip(units, placeholders))))
+
+    def unpack(self, text: str) -> list[_Unit]:
+        n = self.ints
+        return [_Unit(n[i], None if n[i + 1] < 0 else n[i + 1], n[i + 2], n[i + 3],
+                      None if n[i + 4] else fold_key(text[n[i + 2]:n[i + 3]]) or None)
+                for i in range(0, len(n), 5)]
+
+
+@dataclass(frozen=True, slots=True)
+class _PackedWeights:
+    """What ``prepare`` weighed on one page, by span of its normalised text rather than by a copy of
+    the text: start, end, content beside figures, content beside boilerplate (-1: not weighed) per
+    span in one int array, and the text left once boilerplate is removed where that differs."""
+
+    ints: array
+    rests: dict[int, str]  # span number -> the text without its boilerplate
+
+    @classmethod
+    def pack(cls, text: str, spans: dict[tuple[int, int], tuple[int, int, str | None]]) -> "_PackedWeights":
+        ints, rests = offset_array(len(text)), {}
+        for i, ((start, end), (free, n, rest)) in enumerate(spans.items()):
+            ints.extend((start, end, free, n))
+            if rest is not None:
+                rests[i] = rest
+        return cls(ints, rests)
+
+    def entries(self, text: str) -> Iterator[tuple[str, int, tuple[str, int] | None]]:
+        """(text, content beside figures, (text without boilerplate, its content) or None)."""
+        n = self.ints
+        for i in range(len(n) // 4):
+            t = text[n[4 * i]:n[4 * i + 1]]
+            yield t, n[4 * i + 2], None if n[4 * i + 3] < 0 else (self.rests.get(i, t), n[4 * i + 3])
+
+
+def _units(doc: "AnalysedDocument", params: Params, timeout: float | None = None,
+           placeholders: list[bool] | None = None) -> list[_Unit]:
+    """The units `params` compares, in page order; `placeholders`, when given, receives for each
+    one whether it holds a placeholder (its key is then None)."""
     text = doc.norm.text
     search = timed(params.placeholder, timeout).pattern.search  # called per unit: no wrapper on the way
     out = []
@@ -246,9 +308,11 @@ def _units(doc: "AnalysedDocument", params: Params, timeout: float | None = None
             spans = [(s.start, s.end) for s in p.sentences]
         else:
             spans = [(c.start, c.end) for s in p.sentences for c in s.clauses]
-        out.extend(_Unit(p.index, p.article, s, e,
-                         None if search(text, s, e, timeout=timeout) else fold_key(text[s:e]) or None)
-                   for s, e in spans)
+        for s, e in spans:
+            held = search(text, s, e, timeout=timeout) is not None
+            out.append(_Unit(p.index, p.article, s, e, None if held else fold_key(text[s:e]) or None))
+            if placeholders is not None:
+                placeholders.append(held)
     return out
 
 
@@ -284,11 +348,12 @@ class _Weights:
             n = self._free[text] = content_len(self.figure.sub("", text))
         return n
 
-    def learn(self, learnt: tuple[dict, dict]) -> None:
-        """Take over weights ``prepare`` computed elsewhere (None: the text held no boilerplate)."""
-        free, stripped = learnt
-        self._free.update(free)
-        self._stripped.update((t, (t if rest is None else rest, n)) for t, (rest, n) in stripped.items())
+    def learn(self, text: str, learnt: "_PackedWeights") -> None:
+        """Take over the weights ``prepare`` computed elsewhere for spans of `text`."""
+        for t, free, stripped in learnt.entries(text):
+            self._free[t] = free
+            if stripped is not None:
+                self._stripped[t] = stripped
 
     def stripped(self, text: str) -> tuple[str, int]:
         """The text without boilerplate, and its content characters."""
@@ -592,7 +657,7 @@ def _near(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["Analyse
     items = near_items(docs, units, weigh, params)
     if len(items) < 2:
         return
-    signatures = minhash([it.core for it in items], params.ngram, params.num_perm, params.seed)
+    signatures = minhash([it.core for it in items], params.ngram, params.num_perm, params.seed, "uint32")
     grams: dict[int, frozenset[str]] = {}
 
     def ngrams(k: int) -> frozenset[str]:
@@ -646,13 +711,35 @@ _PRIME = (1 << 31) - 1  # hashes live below a Mersenne prime, so (a*x + b) fits 
 _BASE = 1_000_003
 
 
-def minhash(texts: Sequence[str], n: int, num_perm: int, seed: int):
+_MINHASH_BATCH_CHARS = 1 << 18  # texts hashed together: working arrays of ~50 bytes a character
+
+
+def minhash(texts: Sequence[str], n: int, num_perm: int, seed: int, dtype: str = "uint64"):
     """MinHash signatures (len(texts) × num_perm) over the character n-grams of each text.
 
-    Every text must have at least n characters. All n-gram hashes of all texts are computed at
-    once as a polynomial hash over code points, then each permutation h(x) = (a·x + b) mod p is
-    reduced per text with one numpy `minimum.reduceat`: linear in the total text length.
+    Every text must have at least n characters. The n-gram hashes of a batch of texts are computed
+    at once as a polynomial hash over code points, then each permutation h(x) = (a·x + b) mod p is
+    reduced per text with one numpy `minimum.reduceat`: linear in the total text length. Batches
+    of a quarter of a million characters bound the working arrays (~50 bytes a character: all
+    the near rule's sentences at once took 200 MB at 20 MB of text). Values are below 2^31:
+    `dtype` "uint32" holds them exactly in half the memory (the near rule asks for it; the
+    archive's band keys are made from the uint64 form).
     """
+    import numpy as np
+
+    rng = random.Random(seed)
+    permutations = [(np.uint64(rng.randrange(1, _PRIME)), np.uint64(rng.randrange(0, _PRIME))) for _ in range(num_perm)]
+    out = np.empty((len(texts), num_perm), dtype=dtype)
+    first = size = 0
+    for i, text in enumerate(texts):
+        size += len(text)
+        if size >= _MINHASH_BATCH_CHARS or i == len(texts) - 1:
+            out[first:i + 1] = _minhash_batch(texts[first:i + 1], n, permutations)
+            first, size = i + 1, 0
+    return out
+
+
+def _minhash_batch(texts: Sequence[str], n: int, permutations: Sequence[tuple]):
     import numpy as np
 
     codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
@@ -666,10 +753,8 @@ def minhash(texts: Sequence[str], n: int, num_perm: int, seed: int):
     offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))  # each text's first character
     # the n-grams that lie inside one text: position = text offset + rank within the text
     grams = hashes[np.arange(int(per_text.sum())) + np.repeat(offsets - starts, per_text)]
-    rng = random.Random(seed)
-    out = np.empty((len(texts), num_perm), dtype=np.uint64)
-    for k in range(num_perm):
-        a, b = np.uint64(rng.randrange(1, _PRIME)), np.uint64(rng.randrange(0, _PRIME))
+    out = np.empty((len(texts), len(permutations)), dtype=np.uint64)
+    for k, (a, b) in enumerate(permutations):
         out[:, k] = np.minimum.reduceat((grams * a + b) % np.uint64(_PRIME), starts)
     return out
 

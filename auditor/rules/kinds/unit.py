@@ -133,10 +133,10 @@ class _Page:
     def __init__(self, doc: "AnalysedDocument"):
         self.doc = doc
         self.text = doc.norm.text
-        spans = sorted((c.start, c.end) for s in doc.segmentation.sentences() for c in s.clauses)
+        spans = sorted(doc.segmentation.clause_spans())
         self._starts = [s for s, _ in spans]
         self._spans = spans
-        self._sentences = [(s.start, s.end) for s in doc.segmentation.sentences()]
+        self._sentences = doc.segmentation.sentence_spans()
         self._sentence_starts = [s for s, _ in self._sentences]
         self._people = sorted((m.norm_start, m.value) for m in doc.metrics
                               if m.dimension == "people" and m.value is not None)
@@ -367,7 +367,10 @@ def _bare_scale(rule: Rule, params: Params, ctx: AuditContext) -> Iterator[Findi
 def _magnitude_slip(rule: Rule, params: Params, ctx: AuditContext) -> Iterator[Finding]:
     """28.74元 where the same entity's same metric is 28.74万元 elsewhere: 元 written for 万元."""
     per_head = timed(params.per_head, ctx.regex_timeout)
-    pages = {doc.path: _Page(doc) for doc in ctx.documents}
+    # A page's clauses are indexed only when one of its figures is a candidate: the rule reads the
+    # whole audit, and an index of every page at once cost more memory than the documents held.
+    docs = {doc.path: doc for doc in ctx.documents}
+    pages: dict[str, _Page] = {}
     groups: dict[tuple[str, str], list[Metric]] = defaultdict(list)
     for m in ctx.metrics():
         if _usable(m) and _in_dimensions(m, params) and m.entity and m.metric and m.value > 0:
@@ -380,7 +383,7 @@ def _magnitude_slip(rule: Rule, params: Params, ctx: AuditContext) -> Iterator[F
         for i, m in enumerate(members):
             if _as_written(m) != params.base_unit:
                 continue
-            page = pages[m.document]
+            page = pages.get(m.document) or pages.setdefault(m.document, _Page(docs[m.document]))
             if page.per_head(m, per_head):
                 continue
             median = group.median_without(m.value)
