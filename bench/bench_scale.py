@@ -254,16 +254,36 @@ def child(mode: str, corpus: Path, jobs: int, findings_out: Path | None, spark_m
         raise SystemExit(f"unknown mode {mode}")
     mark = time.perf_counter()
     from auditor.audit import AuditResult
-    from auditor.report.json_report import render_json
-
-    report = render_json(AuditResult(tuple(documents), tuple(found), rule_set, tuple(rules), 0.0, config.lang))
+    report_chars = _write_json_report(AuditResult(tuple(documents), tuple(found), rule_set, tuple(rules), 0.0,
+                                                  config.lang))
     stages["report_s"] = time.perf_counter() - mark
     wall = time.perf_counter() - started
     if findings_out is not None:
         keep = [finding_dict(f) for f in found if f.category == "duplicate"]
         findings_out.write_text(json.dumps(keep, ensure_ascii=False, default=str), encoding="utf-8")
-    return {"wall_s": wall, "cpu_s": _cpu(), "stages": stages, "findings": len(found), "report_chars": len(report),
+    return {"wall_s": wall, "cpu_s": _cpu(), "stages": stages, "findings": len(found), "report_chars": report_chars,
             "linked": stats.get("linked"), "peak_mb": _peak(), "worker_peak_mb": _peak(children=True)}
+
+
+def _write_json_report(result) -> int:
+    """The JSON report written to a file as `auditor audit --format json -o FILE` writes it (piece
+    by piece, never one string); its length in characters."""
+    import tempfile
+
+    from auditor.report.json_report import iter_json
+    from auditor.report.write import write_output
+
+    chars = 0
+
+    def counted(pieces):
+        nonlocal chars
+        for piece in pieces:
+            chars += len(piece)
+            yield piece
+
+    with tempfile.TemporaryDirectory() as folder:
+        write_output(Path(folder) / "report.json", counted(iter_json(result)))
+    return chars
 
 
 def _cpu() -> float:

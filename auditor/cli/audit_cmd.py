@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Iterable
 
 import click
 
@@ -85,15 +86,17 @@ def emit(result, *, fmt: str, output, fail_on: str, no_color: bool, quiet: bool,
     return 1 if failing else 0
 
 
-def _render(fmt: str, result, **options) -> str:
+def _render(fmt: str, result, **options) -> str | Iterable[str]:
+    """The report as text, or as the pieces of text for the two that grow with the corpus (JSON
+    and HTML: written as they are made, never held whole)."""
     if fmt == "json":
-        from ..report.json_report import render_json
+        from ..report.json_report import iter_json
 
-        return render_json(result)
+        return iter_json(result)
     if fmt == "html":
-        from ..report.html import render_html
+        from ..report.html import iter_html
 
-        return render_html(result)
+        return iter_html(result)
     if fmt == "sarif":
         from ..report.sarif import render_sarif
 

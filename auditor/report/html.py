@@ -19,7 +19,9 @@ the data the script reads sits in a ``<script type="application/json">`` block w
 Large inputs: each document's text is cut into chunks of a few thousand characters, each rendered
 with ``content-visibility: auto`` (the browser lays out only what is on screen); the findings list
 shows the first entries and a "show more" button; the metrics table is built by the script a page
-at a time.
+at a time. The page itself is written piece by piece (``iter_html``), reading findings and metrics
+through views (``FindingRecord``, ``MetricRecord``): a report of 10^5 findings is never one string
+nor a dict per row in memory.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import base64
 from bisect import bisect_left
 import difflib
 import hashlib
+import heapq
 import html
 import json
 import math
@@ -36,11 +39,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 from .. import __version__
-from ..findings import CATEGORIES, SEVERITIES, SEVERITY_RANK
-from .json_report import _plain, report_dict
+from ..extract.packed_metrics import contract_records
+from ..findings import CATEGORIES, SEVERITIES, SEVERITY_RANK, line_and_column
+from .json_report import FindingRecord, Lazy, MetricRecord, _plain, finding_dict, iter_encode, report_parts
+from .write import batches
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..audit import AuditResult
@@ -171,9 +176,26 @@ def esc(value: Any) -> str:
 
 def json_for_script(data: Any) -> str:
     """JSON that is safe inside <script type="application/json">: no '<', '>', '&', U+2028/2029."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_plain)
+    return "".join(iter_json_for_script(data))
+
+
+def iter_json_for_script(data: Any) -> Iterator[str]:
+    """``json_for_script`` in pieces: `data` may hold ``Lazy`` arrays, written item by item (and
+    made safe a batch of items at a time: the escapes work character by character)."""
+    return (_script_safe(batch) for batch in batches(iter_encode(data, _script_dumps)))
+
+
+_SCRIPT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_plain)
+
+
+def _script_dumps(value: Any) -> str:
+    text = _SCRIPT_JSON.encode(value)
     if "NaN" in text or "Infinity" in text:  # JSON.parse rejects them: redo with null in their place
-        text = json.dumps(_finite(data), ensure_ascii=False, separators=(",", ":"), default=_plain)
+        text = _SCRIPT_JSON.encode(_finite(value))
+    return text
+
+
+def _script_safe(text: str) -> str:
     if _SURROGATES.search(text):
         text = _SURROGATES.sub("\ufffd", text)
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
@@ -199,16 +221,32 @@ def _asset(name: str) -> str:
 
 def render_html(result: "AuditResult", *, lang: str | None = None) -> str:
     """The whole report as one HTML page (UTF-8 text, no external resources)."""
+    return "".join(iter_html(result, lang=lang))
+
+
+def iter_html(result: "AuditResult", *, lang: str | None = None) -> Iterator[str]:
+    """``render_html`` in pieces, for writing a large report without holding the page
+    (``write_output``)."""
     lang = lang or getattr(result, "lang", None) or "zh"
     if lang not in LANGS:
         lang = "zh"
-    return _Report(result, report_dict(result), lang).render()
+    return _Report(result, _page_data(result), lang).pieces()
+
+
+def _page_data(result: "AuditResult") -> dict[str, Any]:
+    """``report_dict`` as the page reads it: each finding and metric a view of the Finding or
+    Metric (``FindingRecord``, ``MetricRecord``), not one more dict per row of the audit."""
+    data = report_parts(result)
+    data["documents"] = list(data["documents"].items)
+    data["findings"] = [FindingRecord(f) for f in result.findings]
+    data["metrics"] = [r for d in result.documents for r in MetricRecord.each(d.metrics)]
+    return data
 
 
 # --------------------------------------------------------------------------- the page
 
 
-@dataclass
+@dataclass(slots=True)
 class _Span:
     kind: str  # "f" finding, "r" related place, "m" metric
     key: Any  # finding index; (finding index, related index); metric index
@@ -223,7 +261,7 @@ class _DocView:
     text: str | None
     info: Mapping[str, Any]
     findings: list[int] = field(default_factory=list)
-    spans: list[_Span] = field(default_factory=list)
+    related: list[tuple[int, int]] = field(default_factory=list)  # (finding, related place) marked here
     metrics: list[int] = field(default_factory=list)
 
 
@@ -234,8 +272,8 @@ class _Report:
         self.lang = lang
         self.t = STRINGS[lang]
         self.cats = CATEGORY_NAMES[lang]
-        self.findings: list[dict[str, Any]] = data["findings"]
-        self.metrics: list[dict[str, Any]] = data["metrics"]
+        self.findings: list[Mapping[str, Any]] = data["findings"]
+        self.metrics: list[Mapping[str, Any]] = data["metrics"]
         rules = list(getattr(result.rule_set, "rules", ())) + list(result.rules)
         self.rules = {r.id: r for r in rules}
         self.ran = [r.id for r in result.rules]
@@ -252,24 +290,38 @@ class _Report:
         for i, f in enumerate(self.findings):
             doc = self.docs[self.doc_index[f["document"]]]
             doc.findings.append(i)
-            doc.spans.append(_Span("f", i, f["start"], f["end"]))
             for k, r in enumerate(f.get("related", ())):
                 j = self.doc_index.get(r.get("document"))
                 if j is not None and self.docs[j].text is not None:
-                    self.docs[j].spans.append(_Span("r", (i, k), r["start"], r["end"]))
+                    self.docs[j].related.append((i, k))
         for k, m in enumerate(self.metrics):
             j = self.doc_index.get(m["document"])
             if j is not None and self.docs[j].text is not None:
                 self.docs[j].metrics.append(k)
-                self.docs[j].spans.append(_Span("m", k, m["start"], m["end"]))
         for doc in self.docs:
             doc.findings.sort(key=lambda i: (self.findings[i]["start"], self.findings[i]["end"], self.findings[i]["rule"]))
         self.active = [i for i, f in enumerate(self.findings) if "suppressed" not in f]
-        self._newlines: dict[int, list[int]] = {}
+
+    def _spans(self, doc: _DocView) -> list[_Span]:
+        """The places marked in a document's text, made when the text is written (not for every
+        document at once): its findings and the related places pointing at it in finding order
+        (a finding before its own related places), then its metrics."""
+        marks = heapq.merge(((i, -1) for i in sorted(doc.findings)), doc.related)
+        spans = []
+        for i, k in marks:
+            f = self.findings[i]
+            if k < 0:
+                spans.append(_Span("f", i, f["start"], f["end"]))
+            else:
+                r = f["related"][k]
+                spans.append(_Span("r", (i, k), r["start"], r["end"]))
+        spans.extend(_Span("m", k, self.metrics[k]["start"], self.metrics[k]["end"]) for k in doc.metrics)
+        return spans
 
     # ----------------------------------------------------------------- assembly
 
-    def render(self) -> str:
+    def pieces(self) -> Iterator[str]:
+        """The page in template order; the body and the data block a piece at a time."""
         js = _asset("report.js")
         css = _asset("report.css")
         if "</script" in js.lower() or "</style" in css.lower():  # pragma: no cover - our own files
@@ -277,26 +329,37 @@ class _Report:
         script_hash = base64.b64encode(hashlib.sha256(js.encode("utf-8")).digest()).decode("ascii")
         csp = ("default-src 'none'; script-src 'sha256-" + script_hash + "'; style-src 'unsafe-inline'; "
                "img-src data:; base-uri 'none'; form-action 'none'")
-        body = "".join(self._body())
+        # The long arrays of the data block are written item by item, as the JSON report's are.
+        report = {**self.data, "documents": Lazy(self.data["documents"]),
+                  "findings": Lazy(finding_dict(f) for f in self.result.findings),
+                  "metrics": Lazy(r for d in self.result.documents for r in contract_records(d.metrics))}
         payload = {
             "lang": self.lang,
             "strings": {k: self.t[k] for k in _JS_KEYS},
             "categories": self.cats,
-            "docs": [{"path": d.path, "name": _basename(d.path)} for d in self.docs],
+            "docs": Lazy({"path": d.path, "name": _basename(d.path)} for d in self.docs),
             "ran": self.ran,
             "limit": LIST_LIMIT,
-            "report": self.data,
+            "report": report,
         }
         values = {
-            "lang": esc(self.t["html_lang"]),
-            "title": esc(self.t["title"]),
-            "csp": esc(csp),
-            "css": css,
-            "body": body,
-            "data": json_for_script(payload),
-            "js": js,
+            "lang": lambda: [esc(self.t["html_lang"])],
+            "title": lambda: [esc(self.t["title"])],
+            "csp": lambda: [esc(csp)],
+            "css": lambda: [css],
+            "body": self._body,
+            "data": lambda: iter_json_for_script(payload),
+            "js": lambda: [js],
         }
-        return re.sub(r"\{\{(\w+)\}\}", lambda m: values[m.group(1)], _asset("report.html.tmpl"))
+        # The template split at its {{name}} slots: literal text at even places, names at odd ones.
+        for k, part in enumerate(re.split(r"\{\{(\w+)\}\}", _asset("report.html.tmpl"))):
+            if k % 2 == 0:
+                yield part
+            else:
+                yield from values[part]()
+
+    def render(self) -> str:
+        return "".join(self.pieces())
 
     def _body(self) -> Iterable[str]:
         t = self.t
@@ -501,12 +564,8 @@ class _Report:
         text = self.docs[j].text if j is not None else None
         if text is None or not 0 <= offset <= len(text):
             return name
-        newlines = self._newlines.get(j)
-        if newlines is None:  # line_and_column, but by bisection: big pages have many related places
-            newlines = self._newlines[j] = [m.start() for m in re.finditer("\n", text)]
-        before = bisect_left(newlines, offset)
-        column = offset - (newlines[before - 1] if before else -1)
-        return f"{name} · " + self.t["line_col"].format(line=before + 1, column=column)
+        line, column = line_and_column(text, offset)  # by bisection on big pages, the last few pages' lines kept
+        return f"{name} · " + self.t["line_col"].format(line=line, column=column)
 
     # ----------------------------------------------------------------- year over year
 
@@ -753,7 +812,7 @@ class _Report:
         starts: dict[int, list[_Span]] = defaultdict(list)
         ends: dict[int, list[_Span]] = defaultdict(list)
         points: dict[int, list[_Span]] = defaultdict(list)
-        for sp in doc.spans:
+        for sp in self._spans(doc):
             s = min(max(int(sp.start), 0), n)
             e = min(max(int(sp.end), s), n)
             if e > s:

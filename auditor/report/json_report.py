@@ -4,23 +4,40 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from .. import __version__
+from ..extract.packed_metrics import contract_records, field_reader
 from ..findings import Finding
+from ..metrics import CONTRACT_FIELDS, Metric
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..audit import AuditResult
 
 
 def report_dict(result: "AuditResult") -> dict[str, Any]:
+    """The report as one dict (every finding and metric as a dict of its own)."""
+    return {k: list(v.items) if isinstance(v, Lazy) else v for k, v in report_parts(result).items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Lazy:
+    """A JSON array whose items are made one at a time as they are written (``iter_encode``)."""
+
+    items: Iterable[Any]
+
+
+def report_parts(result: "AuditResult") -> dict[str, Any]:
+    """``report_dict`` with its three long arrays (documents, metrics, findings) left ``Lazy``:
+    written item by item, a report of 10^5 findings never exists as dicts or as one string."""
     active = [f for f in result.findings if f.suppressed is None]
     return {
         "schema_version": 1,
         "tool": {"name": "auditor", "version": __version__, "rules": list(result.rule_set.files)},
-        "documents": [_document(d) for d in result.documents],
-        "metrics": [m.contract_record() for d in result.documents for m in d.metrics],
-        "findings": [finding_dict(f) for f in result.findings],
+        "documents": Lazy(_document(d) for d in result.documents),
+        "metrics": Lazy(r for d in result.documents for r in contract_records(d.metrics)),
+        "findings": Lazy(finding_dict(f) for f in result.findings),
         "summary": {
             "documents": len(result.documents),
             "findings": len(active),
@@ -30,6 +47,38 @@ def report_dict(result: "AuditResult") -> dict[str, Any]:
             "elapsed_s": round(result.elapsed_s, 3),
         },
     }
+
+
+class MetricRecord(Mapping[str, Any]):
+    """Metric k of a document's metrics as its contract record (``Metric.contract_record``), read
+    off the metrics in place (packed columns need not become Metric objects): what the HTML report
+    holds for each of maybe 10^5 metrics, instead of a dict each."""
+
+    __slots__ = ("_read", "_k")
+    _FIELDS = frozenset(CONTRACT_FIELDS)
+
+    def __init__(self, read: Callable[[int, str], Any], k: int) -> None:
+        self._read, self._k = read, k  # read(k, name): ``field_reader`` of the document's metrics
+
+    @classmethod
+    def each(cls, metrics: Sequence[Metric]) -> list["MetricRecord"]:
+        """A record for every metric of one document, sharing one reader."""
+        read = field_reader(metrics)
+        return [cls(read, k) for k in range(len(metrics))]
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self._FIELDS:
+            raise KeyError(key)
+        return self._read(self._k, key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(CONTRACT_FIELDS)
+
+    def __len__(self) -> int:
+        return len(CONTRACT_FIELDS)
+
+    def get(self, key: str, default: Any = None) -> Any:  # the page calls it for every figure: no detour
+        return self._read(self._k, key) if key in self._FIELDS else default
 
 
 def _document(doc) -> dict[str, Any]:
@@ -49,9 +98,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "text": f.text, "fingerprint": f.fingerprint,
     }
     if f.related:
-        out["related"] = [{k: v for k, v in (("document", r.document), ("start", r.start), ("end", r.end),
-                                              ("text", r.text), ("note", r.note)) if v is not None}
-                          for r in f.related]
+        out["related"] = _related(f)
     if f.evidence:
         out["evidence"] = dict(f.evidence)
     if f.suppressed is not None:
@@ -59,9 +106,109 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     return out
 
 
+def _related(f: Finding) -> list[dict[str, Any]]:
+    return [{k: v for k, v in (("document", r.document), ("start", r.start), ("end", r.end),
+                               ("text", r.text), ("note", r.note)) if v is not None}
+            for r in f.related]
+
+
+class FindingRecord(Mapping[str, Any]):
+    """``finding_dict(f)`` read off the Finding itself, for the HTML report, which holds one per
+    finding of the audit while it writes the page: a view instead of one more dict (and lists
+    of dicts) per finding. `evidence` is the finding's own mapping: read it, do not change it."""
+
+    __slots__ = ("_finding",)
+    _ALWAYS = ("rule", "category", "severity", "message", "document", "start", "end", "line", "column",
+               "text", "fingerprint")
+    _ALWAYS_SET = frozenset(_ALWAYS)
+
+    def __init__(self, finding: Finding) -> None:
+        self._finding = finding
+
+    def __getitem__(self, key: str) -> Any:
+        f = self._finding
+        if key in self._ALWAYS_SET:
+            return getattr(f, key)
+        if key == "related" and f.related:
+            return _related(f)
+        if key == "evidence" and f.evidence:
+            return f.evidence
+        if key == "suppressed" and f.suppressed is not None:
+            return f.suppressed
+        raise KeyError(key)
+
+    def get(self, key: str, default: Any = None) -> Any:  # the page calls it often: one call, no detour
+        f = self._finding
+        if key in self._ALWAYS_SET:
+            return getattr(f, key)
+        if key == "related":
+            return _related(f) if f.related else default
+        if key == "evidence":
+            return f.evidence if f.evidence else default
+        if key == "suppressed":
+            return default if f.suppressed is None else f.suppressed
+        return default
+
+    def __contains__(self, key: object) -> bool:
+        f = self._finding
+        return (key in self._ALWAYS_SET or (key == "related" and bool(f.related))
+                or (key == "evidence" and bool(f.evidence)) or (key == "suppressed" and f.suppressed is not None))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([k for k in (*self._ALWAYS, "related", "evidence", "suppressed") if k in self])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 def render_json(result: "AuditResult") -> str:
+    return "".join(iter_json(result))
+
+
+def iter_json(result: "AuditResult") -> Iterator[str]:
+    """The JSON report in pieces, exactly ``json.dumps(report_dict(result), indent=2)`` and a
+    newline once joined: for writing a large report without holding it (``write_output``)."""
     # ensure_ascii=False: Chinese stays readable, no \\u escapes.
-    return json.dumps(report_dict(result), ensure_ascii=False, indent=2, default=_plain) + "\n"
+    encoder = json.JSONEncoder(ensure_ascii=False, indent=2, default=_plain)  # what json.dumps would make per call
+    yield from iter_encode(report_parts(result), encoder.encode, indent=2)
+    yield "\n"
+
+
+def iter_encode(value: Any, dumps: Callable[[Any], str], *, indent: int | None = None,
+                level: int = 0) -> Iterator[str]:
+    """`value` as JSON in pieces: `dumps` (json.dumps with the caller's options) for everything
+    but dicts holding ``Lazy`` arrays and the arrays themselves, whose items (plain JSON values)
+    are dumped one at a time. Joined, the pieces are dumps(value with every Lazy a list): nested
+    output is dumps' own, moved right by its nesting level (a JSON text holds no raw newline but
+    its own, so indenting after every newline is exact)."""
+    if isinstance(value, Lazy):
+        yield from _iter_array(value.items, dumps, indent, level)
+    elif isinstance(value, dict) and any(isinstance(v, Lazy) for v in value.values()):
+        yield from _iter_object(value, dumps, indent, level)
+    else:
+        yield _indented(dumps(value), indent, level)
+
+
+def _indented(text: str, indent: int | None, level: int) -> str:
+    return text.replace("\n", "\n" + " " * (indent * level)) if indent and level else text
+
+
+def _iter_array(items: Iterable[Any], dumps: Callable[[Any], str], indent: int | None, level: int) -> Iterator[str]:
+    first, between = ("[\n", ",\n") if indent else ("[", ",")
+    pad = " " * (indent * (level + 1)) if indent else ""
+    sep, empty = first + pad, True
+    for item in items:
+        yield sep + _indented(dumps(item), indent, level + 1)
+        sep, empty = between + pad, False
+    yield "[]" if empty else ("\n" + " " * (indent * level) if indent else "") + "]"
+
+
+def _iter_object(value: dict, dumps: Callable[[Any], str], indent: int | None, level: int) -> Iterator[str]:
+    for k, (key, item) in enumerate(value.items()):
+        yield ("," if k else "{") + ("\n" + " " * (indent * (level + 1)) if indent else "")
+        yield dumps(key) + (": " if indent else ":")
+        yield from iter_encode(item, dumps, indent=indent, level=level + 1)
+    yield ("\n" + " " * (indent * level) if indent else "") + "}"
 
 
 def _plain(value: Any) -> Any:

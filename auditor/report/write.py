@@ -5,15 +5,26 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from itertools import islice
 from pathlib import Path
+from typing import Iterable, Iterator
 
 from ..errors import UsageError
 
+_BATCH_PIECES = 1024  # pieces of a streamed report written at a time (a piece is at most a few KB)
 
-def write_output(path: str | os.PathLike | None, data: str | bytes) -> None:
-    """Write to `path` atomically (temp file in the same folder, then rename), or to stdout if None."""
+
+def write_output(path: str | os.PathLike | None, data: str | bytes | Iterable[str]) -> None:
+    """Write to `path` atomically (temp file in the same folder, then rename), or to stdout if None.
+    `data` may be the pieces of a report (``iter_json``, ``iter_html``): written as they come, so a
+    report of hundreds of megabytes is never one string in memory; an error while they are made
+    leaves nothing behind, as an error while writing does."""
     if path is None or str(path) == "-":
-        _write_stdout(data)
+        if isinstance(data, (str, bytes)):
+            _write_stdout(data)
+        else:
+            for batch in batches(data):
+                _write_stdout(batch)
         return
     target = Path(path)
     if target.is_dir():
@@ -25,7 +36,11 @@ def write_output(path: str | os.PathLike | None, data: str | bytes) -> None:
         raise UsageError(f"cannot write output: {exc.strerror}", path=str(target)) from None
     try:
         with os.fdopen(fd, "wb") as out:
-            out.write(data.encode("utf-8") if isinstance(data, str) else data)
+            if isinstance(data, (str, bytes)):
+                out.write(data.encode("utf-8") if isinstance(data, str) else data)
+            else:
+                for batch in batches(data):
+                    out.write(batch.encode("utf-8"))
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a report is shared like any file
         os.replace(tmp, target)
     except BaseException as exc:
@@ -36,6 +51,13 @@ def write_output(path: str | os.PathLike | None, data: str | bytes) -> None:
         if isinstance(exc, OSError):  # a full disk, a quota, the folder gone: one line, exit 2
             raise UsageError(f"cannot write output: {exc.strerror or exc}", path=str(target)) from None
         raise
+
+
+def batches(pieces: Iterable[str], count: int = _BATCH_PIECES) -> Iterator[str]:
+    """The pieces joined `count` at a time (one write, one encode each; the joining in C)."""
+    pieces = iter(pieces)
+    while batch := list(islice(pieces, count)):
+        yield "".join(batch)
 
 
 def _write_stdout(data: str | bytes) -> None:
