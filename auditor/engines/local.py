@@ -342,8 +342,10 @@ def split_rules(rules: Sequence["Rule"]) -> tuple[list["Rule"], list["Rule"]]:
 
 def reads_metrics_only(rule: "Rule") -> bool:
     """Corpus-wide rules that read only each document's path, original text and metrics (and the
-    history store): year-over-year. They run over ``DocumentView``s of the whole audit, which the
-    engines hold anyway, instead of analysed documents; a view refuses anything else loudly."""
+    history store): year-over-year. ``audit_split`` runs them over ``DocumentView``s of the whole
+    audit, which it holds anyway, instead of analysed documents (a view refuses anything else
+    loudly); the Spark engine runs them on its executors, one group per (entity, metric, unit)
+    series (``auditor.engines.spark``)."""
     return rule.kind == "yoy"
 
 
@@ -640,8 +642,8 @@ def link_keys(doc: "AnalysedDocument", rules: Sequence["Rule"], *, with_history:
     yoy  (entity, metric, unit) groups of the figures with a value, by year: a figure is compared
         only with the same group's figures of earlier years (the year before, a gap, a robust band
         over several years: whichever, never a figure of the same year or of another group). The
-        engines run yoy on views of every document instead (``reads_metrics_only``); the keys stay
-        for kinds that would need them.
+        engines run yoy apart instead (``reads_metrics_only``: on views of every document here,
+        grouped by series on Spark); the keys stay for kinds that would need them.
     unit, magnitude-slip  (entity, metric) groups of the usable positive amounts: the peers.
     duplicate, archive and archive-near  nothing without a history store (the modes compare with
         archived pages only).

@@ -86,6 +86,16 @@ def test_no_history_file_is_an_ordinary_audit(tmp_path, monkeypatch):
     assert not (tmp_path / "none.duckdb").exists() and not (tmp_path / ".auditor").exists()
 
 
+def test_archive_rules_without_a_store_do_no_work(analysed):
+    """Without a history store the archive modes have nothing to compare with: no findings, and
+    the pages are not even cut into clauses for them (a second of a corpus-wide stage at 20 MB)."""
+    ctx = AuditContext([analysed["000"], analysed["001"]], lang="zh")
+    assert run_rules([DUP["D006"], DUP["D007"], DUP["D008"]], ctx) == []
+    assert not any("duplicate.units" in key for key in ctx._memo)
+    run_rules([DUP["D001"]], ctx)  # the in-audit rule does cut them, into the same memo
+    assert any("duplicate.units" in key for key in ctx._memo)
+
+
 def test_the_archived_copy_of_the_audited_page_is_not_an_earlier_page(tmp_path, analysed):
     store = _archive(tmp_path, [analysed["000"], analysed["001"]])
     with store:

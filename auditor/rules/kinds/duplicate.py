@@ -150,6 +150,8 @@ class Params(BaseModel):
 @register_kind("duplicate", Params)
 def check(rule: Rule, ctx: AuditContext) -> Iterable[Finding]:
     params: Params = rule.params  # type: ignore[assignment]
+    if params.mode in ("archive", "archive-near") and ctx.history is None:
+        return ()  # nothing to compare with: not even the units (a second or more at 20 MB of text)
     docs = in_path_order(ctx)
     units = [units_of(ctx, doc, params) for doc in docs]
     weigh = weigher(ctx, params)
