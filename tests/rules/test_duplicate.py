@@ -24,7 +24,7 @@ from auditor.errors import RuleFileError
 from auditor.rules.context import AuditContext
 from auditor.rules.engine import run_rules
 from auditor.rules.kinds.doubling import _PUNCT, _Compared, _doublings, _repeats
-from auditor.rules.kinds.duplicate import lsh_candidates, minhash
+from auditor.rules.kinds.duplicate import _repeated_keys, _Unit, lsh_candidates, minhash
 from auditor.rules.loader import load_rule_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -405,3 +405,16 @@ def test_any_text_runs_and_every_span_is_exact(texts, data):
         pieces = data.draw(st.lists(st.sampled_from([t, t[: len(t) // 2], "。", "\n"]), max_size=6))
         pages.append("".join(pieces) or "空")
     _run(*pages)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.one_of(st.none(), st.sampled_from(["甲", "乙", "丙丁", "慰问金2.8万元", "a"] + [str(i) for i in range(40)])),
+                         max_size=12), max_size=6))
+def test_the_index_holds_every_key_found_twice_and_only_those(keys):
+    units = [[_Unit(0, None, i, i + 1, k) for i, k in enumerate(doc)] for doc in keys]
+    naive: dict = {}
+    for d, doc in enumerate(keys):
+        for i, k in enumerate(doc):
+            if k is not None:
+                naive.setdefault(k, []).append((d, i))
+    assert _repeated_keys(units) == {k: places for k, places in naive.items() if len(places) > 1}

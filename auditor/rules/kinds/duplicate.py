@@ -407,11 +407,7 @@ class _Weigher:
 
 def _exact(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["AnalysedDocument"],
            units: list[list[_Unit]], weigh: _Weigher) -> Iterable[Finding]:
-    index: dict[str, list[tuple[int, int]]] = defaultdict(list)  # key -> (doc, unit) in audit order
-    for d, doc_units in enumerate(units):
-        for i, u in enumerate(doc_units):
-            if u.key is not None:
-                index[u.key].append((d, i))
+    index = _repeated_keys(units)  # key -> (doc, unit) in audit order, for keys found twice or more
     seed_ok: dict[str, bool] = {}
 
     def seeds(d: int, q: int) -> bool:  # substantial by itself
@@ -423,8 +419,7 @@ def _exact(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["Analys
     # For runs of units none of which seeds (below): from each unit, the shortest run of units that
     # repeat, seed nothing and are substantial together; indexed like the keys.
     starts = [_windows(doc_units, docs[d].norm.text, weigh,
-                       lambda i, d=d, doc_units=doc_units: (doc_units[i].key is not None
-                                                           and len(index[doc_units[i].key]) > 1 and not seeds(d, i)))
+                       lambda i, d=d, doc_units=doc_units: doc_units[i].key in index and not seeds(d, i))
               for d, doc_units in enumerate(units)]
     windows: dict[tuple[str, ...], list[tuple[int, int]]] = defaultdict(list)
     for d, doc_windows in enumerate(starts):
@@ -435,7 +430,7 @@ def _exact(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["Analys
     for d, doc_units in enumerate(units):
         covered: set[int] = set()
         for q, u in enumerate(doc_units):
-            if u.key is None or q in covered or index[u.key][0] == (d, q) or not seeds(d, q):
+            if u.key not in index or q in covered or index[u.key][0] == (d, q) or not seeds(d, q):
                 continue
             partners = _partners(params, units, index[u.key], d, q)
             if not partners:
@@ -465,6 +460,26 @@ def _exact(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["Analys
                                   (e, i - back), (d, q - back), back + forward)
             if finding is not None:
                 yield finding
+
+
+def _repeated_keys(units: list[list[_Unit]]) -> dict[str, list[tuple[int, int]]]:
+    """Where each key found more than once is, in audit order. Most keys of a corpus are found
+    once: they are weeded out by their hashes in one numpy pass rather than given a dict entry
+    and a list each (~250 bytes a clause, the bulk of this rule's memory). Two keys sharing a hash
+    only both stay in; the index itself is by key."""
+    import numpy as np
+
+    hashes = np.fromiter((hash(u.key) for doc_units in units for u in doc_units if u.key is not None),
+                         dtype=np.int64)
+    values, counts = np.unique(hashes, return_counts=True)
+    repeated = set(values[counts > 1].tolist())
+    del hashes, values, counts
+    index: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for d, doc_units in enumerate(units):
+        for i, u in enumerate(doc_units):
+            if u.key is not None and hash(u.key) in repeated:
+                index[u.key].append((d, i))
+    return {key: places for key, places in index.items() if len(places) > 1}
 
 
 def _windows(units: Sequence[_Unit], text: str, weigh: _Weigher,
