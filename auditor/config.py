@@ -27,6 +27,9 @@ class Config:
     history: str | None = None
     exclude: tuple[str, ...] = ("README*", "CHANGELOG*", "LICENSE*", "CONTRIBUTING*")  # when walking folders
     jobs: int | None = None  # worker processes of the local engine; None: one per core
+    # Above this many bytes of input, the local engine keeps analysed documents on disk between the
+    # stages instead of in memory (auditor/engines/spill.py).
+    spill_above: int = 32 * 1024 * 1024
     engine: str = "local"  # local | spark
     source: str | None = None  # the file these came from
     extra: dict = field(default_factory=dict)
@@ -81,6 +84,8 @@ def _check_types(values: dict, source: str) -> None:
     """A value of the wrong type or range is one clear line now, never a traceback later."""
     if "max_bytes" in values and not (_whole(values["max_bytes"]) and values["max_bytes"] >= 1):
         raise UsageError("'max-bytes' must be a whole number of bytes, 1 or more", path=source)
+    if "spill_above" in values and not (_whole(values["spill_above"]) and values["spill_above"] >= 0):
+        raise UsageError("'spill-above' must be a whole number of bytes, 0 or more", path=source)
     timeout = values.get("regex_timeout", 2.0)
     if not (isinstance(timeout, (int, float)) and not isinstance(timeout, bool)
             and 0.01 <= timeout <= MAX_REGEX_TIMEOUT):

@@ -34,7 +34,10 @@ What streams and what is held: files are read and analysed a chunk per worker at
 ``jobs`` chunks of 2 MB in flight), but the rules need the whole audit together, so the parent
 keeps every analysed document (``analyse_files``, ``audit_documents``), or every compact output
 plus the linked documents (``audit_split``), until the rules have run. Memory therefore grows with
-the corpus, and what is held is kept small: a document comes back ``packed()`` (paragraphs,
+the corpus, unless it is spilled: above ``Config.spill_above`` bytes of input (32 MB), the workers
+write the analysed documents to files of a spill folder and the parent holds only handles that
+read them back, with a fixed budget of documents kept loaded (auditor/engines/spill.py). What is
+held is kept small either way: a document comes back ``packed()`` (paragraphs,
 sentences and clauses as int arrays, ``PackedParagraphs``), its offset map in int arrays, its
 prepared duplicate units and weights as int arrays without copies of the text
 (``duplicate.prepare``), metric strings and messages interned; the reports are written piece by
@@ -77,6 +80,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..documents.load import Document
     from ..pipeline import AnalysedDocument
     from ..rules.model import Rule
+    from .spill import Spill
 
 MB = 1024 * 1024
 _CHUNK_BYTES = 2 * MB  # a worker's task: at most this much text ...
@@ -369,17 +373,22 @@ def _audit_chunk(state: dict, chunk: list[tuple[int, str]]) -> tuple[list, list[
     from ..rules.engine import run_rules
 
     docs, error = _analyse_chunk(state, chunk)
-    if error is not None:
-        return docs, [], error
-    ctx = AuditContext(docs, lang=state["lang"], regex_timeout=state["regex_timeout"])
-    try:
-        with gc_paused():
-            found = run_rules(state["rules"], ctx)
-            prepare_documents(docs, state["corpus_rules"], state["regex_timeout"])
-        # Packed: the rules that walk sentences one by one have run; the parent keeps every document.
-        return [d.packed() for d in docs], found, None
-    except AuditorError as exc:
-        return docs, [], _error_state(exc)
+    found: list[Finding] = []
+    if error is None:
+        ctx = AuditContext(docs, lang=state["lang"], regex_timeout=state["regex_timeout"])
+        try:
+            with gc_paused():
+                found = run_rules(state["rules"], ctx)
+                prepare_documents(docs, state["corpus_rules"], state["regex_timeout"])
+        except AuditorError as exc:
+            error = _error_state(exc)
+    # Packed: the rules that walk sentences one by one have run; the parent keeps every document,
+    # or where each lies in the spill folder (auditor/engines/spill.py).
+    packed = [d.packed() for d in docs]
+    writer = state.get("spill")
+    if writer is not None and chunk:
+        return writer.write(f"chunk-{chunk[0][0]:08d}.pkl", packed), found, error
+    return packed, found, error
 
 
 def prepare_documents(docs: Sequence["AnalysedDocument"], rules: Sequence["Rule"], timeout: float) -> None:
@@ -397,22 +406,27 @@ def prepare_documents(docs: Sequence["AnalysedDocument"], rules: Sequence["Rule"
 
 
 def check_files(files: Sequence[str], config: "Config", rules: Sequence["Rule"], *, jobs: int | None = None,
-                progress: Progress | None = None) -> tuple[list["AnalysedDocument"], list[Finding]]:
+                progress: Progress | None = None, spill: "Spill | None" = None
+                ) -> tuple[list["AnalysedDocument"], list[Finding]]:
     """The pool's half of ``audit_documents``: every file analysed and run through the per-document
     rules among `rules` in `jobs` workers. Returns the documents in file order and the findings of
     those rules. Errors as in one process: the first unreadable file, else the first chunk's failing
-    rule (after every file was read, as one process reads them all before any rule runs)."""
+    rule (after every file was read, as one process reads them all before any rule runs).
+    With a `spill`, the workers write the documents into its folder and the parent keeps handles
+    (``SpilledDocument``) in their place."""
     jobs = resolve_jobs(jobs if jobs is not None else config.jobs)
     sizes = _file_sizes(files)
     chunks = [[(i, files[i]) for i in c] for c in plan_chunks(sizes, jobs)]
     state = {"year": config.year, "max_bytes": config.max_bytes, "lang": config.lang,
              "regex_timeout": config.regex_timeout, "rules": split_rules(rules)[0],
-             "corpus_rules": split_rules(rules)[1]}
+             "corpus_rules": split_rules(rules)[1], "spill": spill.writer() if spill is not None else None}
     documents: list = []
     found: list[Finding] = []
     rule_error: tuple | None = None
     with gc_paused():
         for chunk, (docs, chunk_found, error) in zip(chunks, map_in_order(_audit_chunk, state, chunks, jobs)):
+            if spill is not None:
+                docs = spill.attach(docs)
             documents.extend(docs)
             if error is not None:
                 if not issubclass(error[0], _rule_errors()):
@@ -441,8 +455,14 @@ def audit_documents(files: Sequence[str], config: "Config", rules: Sequence["Rul
 
     jobs = resolve_jobs(jobs if jobs is not None else config.jobs)
     started = time.perf_counter()
-    with Progress(len(files), sum(_file_sizes(files))) as progress:
-        documents, per_document = check_files(files, config, rules, jobs=jobs, progress=progress)
+    total = sum(_file_sizes(files))
+    spill = None
+    if total > config.spill_above:
+        from .spill import Spill
+
+        spill = Spill()
+    with Progress(len(files), total) as progress:
+        documents, per_document = check_files(files, config, rules, jobs=jobs, progress=progress, spill=spill)
         progress.stage("corpus-wide rules")
         progress.close()  # no drawing thread while the rules fork
     mark = time.perf_counter()
@@ -450,8 +470,11 @@ def audit_documents(files: Sequence[str], config: "Config", rules: Sequence["Rul
     with gc_paused():
         ctx = AuditContext(documents, lang=config.lang, regex_timeout=config.regex_timeout, history=store)
         corpus = run_corpus_rules(split_rules(rules)[1], ctx, jobs)
-    for doc in documents:
-        doc.prepared.clear()  # done with: the documents live on in the result
+    for doc in documents:  # done with: the documents live on in the result
+        if hasattr(doc, "drop_prepared"):
+            doc.drop_prepared()
+        else:
+            doc.prepared.clear()
     if timings is not None:
         timings.update(per_document_s=mark - started, corpus_rules_s=time.perf_counter() - mark)
     return documents, merge_findings(per_document, corpus)

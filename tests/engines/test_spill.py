@@ -1,0 +1,131 @@
+"""Documents kept on disk between the stages of a large audit (auditor/engines/spill.py): the same
+findings and reports as documents held in memory, the folder gone afterwards, every read equal to
+the document written whatever the cache holds."""
+
+from __future__ import annotations
+
+import gc
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from auditor.audit import analyse_paths, run_audit
+from auditor.config import Config, load_config
+from auditor.engines import spill as spill_module
+from auditor.engines.spill import Spill, SpilledDocument
+from auditor.errors import InputError, UsageError
+from auditor.report.html import iter_html
+from auditor.report.json_report import iter_json
+from auditor.report.sarif import render_sarif
+from tests.conftest import FIXTURES
+from tests.engines.test_local import dump
+
+
+@pytest.fixture()
+def spill_tmp(tmp_path, monkeypatch) -> Path:
+    """The temporary folder spill folders are made in, to see what is left behind."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(folder))
+    return folder
+
+
+def _without_elapsed(result):
+    from dataclasses import replace
+
+    return replace(result, elapsed_s=0.0)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_spilled_audit_gives_the_findings_and_reports_of_one_held_in_memory(corpus, spill_tmp, jobs):
+    held = run_audit([str(corpus)], Config(jobs=jobs), history=False)
+    spilled = run_audit([str(corpus)], Config(jobs=jobs, spill_above=0), history=False)
+    assert all(isinstance(d, SpilledDocument) for d in spilled.documents)
+    assert not any(isinstance(d, SpilledDocument) for d in held.documents)
+    assert {f.rule for f in held.findings} >= {"D001", "D003", "P001", "Y001"}
+    assert dump(spilled.findings) == dump(held.findings)
+    held, spilled = _without_elapsed(held), _without_elapsed(spilled)
+    assert "".join(iter_json(spilled)) == "".join(iter_json(held))
+    assert "".join(iter_html(spilled)) == "".join(iter_html(held))
+    assert render_sarif(spilled) == render_sarif(held)
+    assert not any(d.prepared for d in spilled.documents)  # the duplicate rules' work is let go
+    assert len(list(spill_tmp.iterdir())) == 1  # the spill folder, alive while its documents are
+    del spilled
+    gc.collect()
+    assert list(spill_tmp.iterdir()) == []
+
+
+def test_spilled_document_pickles_as_the_document(spill_tmp):
+    documents = analyse_paths([str(FIXTURES)], Config(jobs=1), jobs=1)
+    documents[1].prepared["x"] = (1, 2)
+    spill = Spill()
+    handles = spill.attach(spill.writer().write("chunk", [d.packed() for d in documents]))
+    assert [h.path for h in handles] == [d.path for d in documents]
+    assert [pickle.loads(pickle.dumps(h)) for h in handles] == documents
+    assert handles[1].prepared == {"x": (1, 2)} and handles[0].prepared == {}
+    assert handles[2].original_span(3, 9) == documents[2].original_span(3, 9)
+    assert list(handles[3].metrics) == list(documents[3].metrics)
+    spill.close()
+    assert list(spill_tmp.iterdir()) == []
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(order=st.lists(st.integers(0, 4), min_size=1, max_size=40), pinned=st.integers(0, 400_000),
+       recent=st.integers(1, 3))
+def test_every_read_is_the_document_written_whatever_the_cache_holds(order, pinned, recent, monkeypatch):
+    monkeypatch.setattr(spill_module, "_PINNED_BYTES", pinned)
+    monkeypatch.setattr(spill_module, "_RECENT", recent)
+    spill = Spill()
+    try:
+        handles = spill.attach(spill.writer().write("chunk", _fixture_documents()))
+        for i in order:
+            assert handles[i].load() == _fixture_documents()[i]
+        assert spill._pinned_bytes <= pinned and len(spill._recent) <= recent
+    finally:
+        spill.close()
+
+
+_DOCS: list = []
+
+
+def _fixture_documents() -> list:
+    if not _DOCS:
+        _DOCS.extend(d.packed() for d in analyse_paths([str(FIXTURES)], Config(jobs=1), jobs=1))
+    return _DOCS
+
+
+def test_unreadable_file_mid_run_leaves_no_spill_behind(tmp_path, spill_tmp):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for p in sorted(FIXTURES.glob("*.txt")):
+        (pages / p.name).write_bytes(p.read_bytes())
+    (pages / "002_binary.txt").write_bytes(b"\x00\x01\x02" * 100)
+    with pytest.raises(InputError, match="002_binary"):
+        run_audit([str(pages)], Config(jobs=2, spill_above=0), history=False)
+    gc.collect()
+    assert list(spill_tmp.iterdir()) == []
+
+
+def test_cli_run_that_spills_cleans_up_at_exit(tmp_path):
+    (tmp_path / "auditor.toml").write_text("spill-above = 0\njobs = 2\n", encoding="utf-8")
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    run = subprocess.run([sys.executable, "-m", "auditor", "audit", str(FIXTURES), "--format", "json", "-o",
+                          str(tmp_path / "r.json"), "--no-history", "--quiet"], cwd=tmp_path,
+                         capture_output=True, text=True, env={**os.environ, "TMPDIR": str(folder)})
+    assert run.returncode == 1, run.stderr  # the fixtures hold errors
+    assert '"D001"' in (tmp_path / "r.json").read_text(encoding="utf-8")
+    assert list(folder.iterdir()) == []
+
+
+def test_spill_above_in_the_config_file(tmp_path):
+    (tmp_path / "auditor.toml").write_text("spill-above = 1048576\n", encoding="utf-8")
+    assert load_config(tmp_path / "auditor.toml").spill_above == 1048576
+    (tmp_path / "auditor.toml").write_text("spill-above = -1\n", encoding="utf-8")
+    with pytest.raises(UsageError, match="spill-above"):
+        load_config(tmp_path / "auditor.toml")
