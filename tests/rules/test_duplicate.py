@@ -24,7 +24,8 @@ from auditor.errors import RuleFileError
 from auditor.rules.context import AuditContext
 from auditor.rules.engine import run_rules
 from auditor.rules.kinds.doubling import _PUNCT, _Compared, _doublings, _repeats
-from auditor.rules.kinds.duplicate import _repeated_keys, _Unit, lsh_candidates, minhash
+from auditor.rules.kinds import duplicate
+from auditor.rules.kinds.duplicate import _repeated_keys, _RepeatedUnits, _Unit, lsh_candidates, minhash
 from auditor.rules.loader import load_rule_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -153,7 +154,23 @@ def _run(*texts: str, rules=RULES):
     for f in found:
         page = next(p for p in pages if p.path == f.document)
         assert page.original[f.start:f.end] == f.text
+    for rule in rules:
+        if rule.kind == "duplicate" and rule.params.mode == "exact":
+            assert _exact_over_every_unit(rule, pages) == [f for f in found if f.rule == rule.id]
     return found
+
+
+def _exact_over_every_unit(rule, pages) -> list:
+    """The exact mode over every unit of every page, each with its key (as it ran before units
+    found once were weeded out: ``repeated_units``), with the rule's findings as run_rules orders them."""
+    ctx = AuditContext(pages)
+    docs = duplicate.in_path_order(ctx)
+    units = [duplicate.units_of(ctx, doc, rule.params) for doc in docs]
+    assert all(isinstance(u, list) for u in units)
+    found: dict = {}
+    for f in duplicate._exact(rule, ctx, rule.params, docs, units, duplicate.weigher(ctx, rule.params)):
+        found.setdefault((f.rule, f.document, f.start, f.end), f)
+    return sorted(found.values(), key=lambda f: f.sort_key())
 
 
 LEAD = "本报讯 2021年，洮北区总工会围绕中心工作，扎实推进各项任务。"
@@ -417,4 +434,12 @@ def test_the_index_holds_every_key_found_twice_and_only_those(keys):
         for i, k in enumerate(doc):
             if k is not None:
                 naive.setdefault(k, []).append((d, i))
-    assert _repeated_keys(units) == {k: places for k, places in naive.items() if len(places) > 1}
+    expected = {k: places for k, places in naive.items() if len(places) > 1}
+    assert _repeated_keys(units) == expected
+    # weeded: only keys that repeat are held, every unit keeps its place
+    weeded = [_RepeatedUnits(duplicate.offset_array(100, [x for u in doc for x in (u.paragraph, -1, u.start, u.end)]),
+                             {i: u.key for i, u in enumerate(doc) if u.key in expected}) for doc in units]
+    assert _repeated_keys(weeded) == expected
+    assert [list(w) for w in weeded] == [[u if u.key in expected else u._replace(key=None) for u in doc]
+                                         for doc in units]
+    assert [w[-1:] + w[:1] for w in weeded] == [[w[len(w) - 1], w[0]] if len(w) else [] for w in weeded]

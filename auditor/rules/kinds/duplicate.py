@@ -153,6 +153,8 @@ def check(rule: Rule, ctx: AuditContext) -> Iterable[Finding]:
     if params.mode in ("archive", "archive-near") and ctx.history is None:
         return ()  # nothing to compare with: not even the units (a second or more at 20 MB of text)
     docs = in_path_order(ctx)
+    if params.mode == "exact":
+        return _exact(rule, ctx, params, docs, repeated_units(ctx, docs, params), exact_weigher(ctx, params))
     units = [units_of(ctx, doc, params) for doc in docs]
     weigh = weigher(ctx, params)
     if params.mode == "near":
@@ -165,7 +167,7 @@ def check(rule: Rule, ctx: AuditContext) -> Iterable[Finding]:
         from .duplicate_archive import archive  # the history store's part: its own module
 
         return archive(rule, ctx, params, docs, units, weigh)
-    return _exact(rule, ctx, params, docs, units, weigh)
+    raise AssertionError(params.mode)  # pragma: no cover - the modes are a Literal
 
 
 # ---------------------------------------------------------------- units and their weight
@@ -195,6 +197,91 @@ def units_of(ctx: AuditContext, doc: "AnalysedDocument", params: Params) -> list
     return ctx.memo((id(doc), *key),
                     lambda: prepared[key].unpack(doc.norm.text) if key in prepared
                     else _units(doc, params, ctx.regex_timeout))
+
+
+class _RepeatedUnits(Sequence[_Unit]):
+    """A document's units as the exact mode reads them: every unit's place (paragraph, article
+    (-1: none), start, end: four ints in one array), but a key only where the key is found twice or
+    more in the audit. The mode pairs units by equal keys, so a key found once never pairs and
+    reads as None (nothing to compare); holding it cost ~250 bytes a clause, the bulk of the rule's
+    memory, ~1.8 GB at 200 MB of text. These cost ~20, plus the keys that repeat."""
+
+    __slots__ = ("ints", "keys")
+
+    def __init__(self, ints: array, keys: dict[int, str]):
+        self.ints, self.keys = ints, keys
+
+    def __len__(self) -> int:
+        return len(self.ints) // 4
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self._unit(j) for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self._unit(i)
+
+    def _unit(self, i: int) -> _Unit:
+        n, b = self.ints, 4 * i
+        return _Unit(n[b], None if n[b + 1] < 0 else n[b + 1], n[b + 2], n[b + 3], self.keys.get(i))
+
+    def __iter__(self) -> Iterator[_Unit]:
+        return map(self._unit, range(len(self)))
+
+
+def repeated_units(ctx: AuditContext, docs: Sequence["AnalysedDocument"], params: Params) -> list[_RepeatedUnits]:
+    """Every document's units for the exact mode (``_RepeatedUnits``), in the order of `docs`,
+    computed once per audit for the rules that cut units the same way. Two passes, neither holding
+    more than one document's keys: the keys' hashes and places first, then, once the hashes found
+    twice or more are known, the keys behind them (two keys sharing a hash both stay: harmless,
+    they are compared by key)."""
+    import numpy as np
+
+    def make() -> list[_RepeatedUnits]:
+        places: list[array] = []
+        hashes: list = []  # per document: (unit numbers with a key, their keys' hashes)
+        for doc in docs:
+            units = _units_once(ctx, doc, params)
+            places.append(offset_array(len(doc.norm.text), chain.from_iterable(
+                (u.paragraph, -1 if u.article is None else u.article, u.start, u.end) for u in units)))
+            keyed = [q for q, u in enumerate(units) if u.key is not None]
+            hashes.append((np.array(keyed, dtype=np.int64),
+                           np.fromiter((hash(units[q].key) for q in keyed), dtype=np.int64, count=len(keyed))))
+        every = np.concatenate([h for _, h in hashes]) if hashes else np.zeros(0, dtype=np.int64)
+        values, counts = np.unique(every, return_counts=True)
+        repeated = values[counts > 1]
+        del every, values, counts
+        out = []
+        for doc, ints, (keyed, h) in zip(docs, places, hashes):
+            text = doc.norm.text
+            keys = {}
+            for q in keyed[np.isin(h, repeated)].tolist():
+                keys[q] = fold_key(text[ints[4 * q + 2]:ints[4 * q + 3]])
+            out.append(_RepeatedUnits(ints, keys))
+        return out
+
+    return ctx.memo(("duplicate.repeated", tuple(id(d) for d in docs), *_units_key(params)), make)
+
+
+def _units_once(ctx: AuditContext, doc: "AnalysedDocument", params: Params) -> list[_Unit]:
+    """A document's units, as ``units_of`` gives them but not kept: read from what ``prepare``
+    left, else computed."""
+    key = _units_key(params)
+    prepared = getattr(doc, "prepared", {})
+    if key in prepared:
+        return prepared[key].unpack(doc.norm.text)
+    return _units(doc, params, ctx.regex_timeout)
+
+
+def exact_weigher(ctx: AuditContext, params: Params) -> "_Weigher":
+    """The exact mode's weigher: it weighs only the units that repeat, as it meets them, so it
+    does not take over the weight of every sentence ``prepare`` weighed for the near mode (a dict
+    entry and a copy of the text each); shared by the exact rules with the same patterns."""
+    return _Weigher(params, ctx.regex_timeout,
+                    ctx.memo(("duplicate.exact-weights", *_weights_key(params)),
+                             lambda: _Weights(params, ctx.regex_timeout)))
 
 
 def weigher(ctx: AuditContext, params: Params) -> "_Weigher":
@@ -408,6 +495,7 @@ class _Weigher:
 def _exact(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["AnalysedDocument"],
            units: list[list[_Unit]], weigh: _Weigher) -> Iterable[Finding]:
     index = _repeated_keys(units)  # key -> (doc, unit) in audit order, for keys found twice or more
+    keyed = [getattr(doc_units, "keys", None) for doc_units in units]  # by unit number, where known
     seed_ok: dict[str, bool] = {}
 
     def seeds(d: int, q: int) -> bool:  # substantial by itself
@@ -420,6 +508,9 @@ def _exact(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["Analys
     # repeat, seed nothing and are substantial together; indexed like the keys.
     starts = [_windows(doc_units, docs[d].norm.text, weigh,
                        lambda i, d=d, doc_units=doc_units: doc_units[i].key in index and not seeds(d, i))
+              if keyed[d] is None else
+              _windows(doc_units, docs[d].norm.text, weigh,
+                       lambda i, d=d, keys=keyed[d]: keys.get(i) in index and not seeds(d, i))
               for d, doc_units in enumerate(units)]
     windows: dict[tuple[str, ...], list[tuple[int, int]]] = defaultdict(list)
     for d, doc_windows in enumerate(starts):
@@ -429,7 +520,8 @@ def _exact(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["Analys
     occurrences: dict[tuple[str, ...], list[tuple[int, int]]] = {}
     for d, doc_units in enumerate(units):
         covered: set[int] = set()
-        for q, u in enumerate(doc_units):
+        # only units with a key can seed: of a _RepeatedUnits, those are listed, in page order
+        for q, u in enumerate(doc_units) if keyed[d] is None else ((q, doc_units[q]) for q in keyed[d]):
             if u.key not in index or q in covered or index[u.key][0] == (d, q) or not seeds(d, q):
                 continue
             partners = _partners(params, units, index[u.key], d, q)
@@ -467,6 +559,12 @@ def _repeated_keys(units: list[list[_Unit]]) -> dict[str, list[tuple[int, int]]]
     once: they are weeded out by their hashes in one numpy pass rather than given a dict entry
     and a list each (~250 bytes a clause, the bulk of this rule's memory). Two keys sharing a hash
     only both stay in; the index itself is by key."""
+    if all(isinstance(doc_units, _RepeatedUnits) for doc_units in units):  # weeded already
+        found: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        for d, doc_units in enumerate(units):
+            for q, key in doc_units.keys.items():
+                found[key].append((d, q))
+        return {key: places for key, places in found.items() if len(places) > 1}
     import numpy as np
 
     hashes = np.fromiter((hash(u.key) for doc_units in units for u in doc_units if u.key is not None),
