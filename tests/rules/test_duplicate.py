@@ -157,7 +157,25 @@ def _run(*texts: str, rules=RULES):
     for rule in rules:
         if rule.kind == "duplicate" and rule.params.mode == "exact":
             assert _exact_over_every_unit(rule, pages) == [f for f in found if f.rule == rule.id]
+        if rule.kind == "duplicate" and rule.params.mode == "near":
+            _assert_near_index_holds_every_item(rule.params, pages)
     return found
+
+
+def _assert_near_index_holds_every_item(params, pages) -> None:
+    """The near mode's index, made page by page, numbers the items ``near_items`` gives for the
+    whole audit at once, with their signatures; and makes any of them again as they were."""
+    ctx = AuditContext(pages)
+    docs = duplicate.in_path_order(ctx)
+    items = duplicate.near_items(docs, [duplicate.units_of(ctx, d, params) for d in docs],
+                                 duplicate.weigher(ctx, params), params)
+    index = duplicate.near_index(AuditContext(pages), docs, params)
+    assert index.first[-1] == len(items)
+    if items:
+        expected = duplicate.minhash([it.core for it in items], params.ngram, params.num_perm, params.seed, "uint32")
+        assert (index.signatures == expected).all()
+    again = duplicate.near_items_at(AuditContext(pages), docs, params, index, range(len(items)))
+    assert [again[k] for k in range(len(items))] == items
 
 
 def _exact_over_every_unit(rule, pages) -> list:

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import random
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from itertools import chain
@@ -56,6 +56,8 @@ from ..registry import register_kind
 from ._common import Pattern, compile_all, timed
 
 if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
     from ...pipeline import AnalysedDocument
 
 # A figure: a number with a unit or measure word. Years (2021年) and ordinals are not figures.
@@ -155,10 +157,10 @@ def check(rule: Rule, ctx: AuditContext) -> Iterable[Finding]:
     docs = in_path_order(ctx)
     if params.mode == "exact":
         return _exact(rule, ctx, params, docs, repeated_units(ctx, docs, params), exact_weigher(ctx, params))
+    if params.mode == "near":
+        return _near(rule, ctx, params, docs)
     units = [units_of(ctx, doc, params) for doc in docs]
     weigh = weigher(ctx, params)
-    if params.mode == "near":
-        return _near(rule, ctx, params, docs, units, weigh)
     if params.mode == "archive-near":
         from .duplicate_archive import archive_near
 
@@ -436,6 +438,12 @@ class _Weights:
         if n is None:
             n = self._free[text] = content_len(self.figure.sub("", text))
         return n
+
+    def forget(self) -> None:
+        """Drop what was weighed (the near mode weighs a page at a time)."""
+        self._figures.clear()
+        self._free.clear()
+        self._stripped.clear()
 
     def learn(self, text: str, learnt: "_PackedWeights") -> None:
         """Take over the weights ``prepare`` computed elsewhere for spans of `text`."""
@@ -767,12 +775,76 @@ def near_items(docs: Sequence["AnalysedDocument"], units: list[list[_Unit]], wei
     return items
 
 
-def _near(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["AnalysedDocument"],
-          units: list[list[_Unit]], weigh: _Weigher) -> Iterable[Finding]:
-    items = near_items(docs, units, weigh, params)
-    if len(items) < 2:
+@dataclass(frozen=True)
+class _NearIndex:
+    """What the near mode keeps of every sentence it compares (``near_items`` of every page, in
+    audit order, numbered from 0): its MinHash signature, and where each page's items start. The
+    items themselves (a unit, the compared text) are made again, page by page, only for the
+    sentences LSH pairs (``near_items_at``): held for every sentence of the audit, they and the
+    units and weights behind them took ~900 bytes a sentence, now 256 (the signature)."""
+    signatures: "np.ndarray"  # items × num_perm, uint32
+    first: list[int]  # page d's items are numbered first[d] to first[d + 1] - 1
+
+    def page_of(self, k: int) -> int:
+        return bisect_right(self.first, k) - 1
+
+
+def near_index(ctx: AuditContext, docs: Sequence["AnalysedDocument"], params: Params) -> _NearIndex:
+    """The signatures of every page's ``near_items``, a page at a time (hashed in batches of
+    ``_MINHASH_BATCH_CHARS``, as ``minhash`` would cut one list of every text)."""
+    import numpy as np
+
+    weights = _Weights(params, ctx.regex_timeout)
+    parts, batch, chars, first = [], [], 0, [0]
+    for doc in docs:
+        items = near_items([doc], [_units_once(ctx, doc, params)], _page_weigher(weights, doc, params), params)
+        first.append(first[-1] + len(items))
+        for it in items:
+            batch.append(it.core)
+            chars += len(it.core)
+        if chars >= _MINHASH_BATCH_CHARS:
+            parts.append(minhash(batch, params.ngram, params.num_perm, params.seed, "uint32"))
+            batch, chars = [], 0
+    if batch:
+        parts.append(minhash(batch, params.ngram, params.num_perm, params.seed, "uint32"))
+    signatures = np.concatenate(parts) if parts else np.zeros((0, params.num_perm), dtype=np.uint32)
+    return _NearIndex(signatures, first)
+
+
+def near_items_at(ctx: AuditContext, docs: Sequence["AnalysedDocument"], params: Params, index: _NearIndex,
+                  wanted: Iterable[int]) -> dict[int, _Item]:
+    """The items numbered `wanted` (``_NearIndex``), made again from their pages."""
+    by_page: dict[int, list[int]] = defaultdict(list)
+    for k in sorted(set(wanted)):
+        by_page[index.page_of(k)].append(k)
+    weights = _Weights(params, ctx.regex_timeout)
+    out: dict[int, _Item] = {}
+    for d, ks in by_page.items():
+        doc = docs[d]
+        items = near_items([doc], [_units_once(ctx, doc, params)], _page_weigher(weights, doc, params), params)
+        for k in ks:
+            it = items[k - index.first[d]]
+            out[k] = _Item(d, it.unit, it.core)
+    return out
+
+
+def _page_weigher(weights: _Weights, doc: "AnalysedDocument", params: Params) -> _Weigher:
+    """A weigher for one page, starting from what ``prepare`` weighed on it; `weights` is reused
+    from page to page (its patterns compiled once), forgetting the page before."""
+    weights.forget()
+    key = _weights_key(params)
+    if key in getattr(doc, "prepared", {}):
+        weights.learn(doc.norm.text, doc.prepared[key])
+    return _Weigher(params, weights=weights)
+
+
+def _near(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["AnalysedDocument"]) -> Iterable[Finding]:
+    index = near_index(ctx, docs, params)
+    if index.first[-1] < 2:
         return
-    signatures = minhash([it.core for it in items], params.ngram, params.num_perm, params.seed, "uint32")
+    pairs = sorted(lsh_candidates(index.signatures, params.bands, params.max_bucket))
+    items = near_items_at(ctx, docs, params, index, (k for pair in pairs for k in pair))
+    weigh = _Weigher(params, ctx.regex_timeout)  # for the reported sentences' figures
     grams: dict[int, frozenset[str]] = {}
 
     def ngrams(k: int) -> frozenset[str]:
@@ -782,7 +854,7 @@ def _near(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["Analyse
         return grams[k]
 
     matches: dict[int, dict[int, float]] = defaultdict(dict)
-    for a, b in sorted(lsh_candidates(signatures, params.bands, params.max_bucket)):
+    for a, b in pairs:
         ia, ib = items[a], items[b]
         if ia.core == ib.core or ia.unit.key == ib.unit.key or (ia.doc == ib.doc and not params.within_document) \
                 or (ia.doc != ib.doc and not params.across_documents):
