@@ -253,13 +253,15 @@ def repeated_units(ctx: AuditContext, docs: Sequence["AnalysedDocument"], params
                            np.fromiter((hash(units[q].key) for q in keyed), dtype=np.int64, count=len(keyed))))
         every = np.concatenate([h for _, h in hashes]) if hashes else np.zeros(0, dtype=np.int64)
         values, counts = np.unique(every, return_counts=True)
-        repeated = values[counts > 1]
+        repeated = values[counts > 1]  # sorted: looked up by bisection (np.isin sorts it again per page)
         del every, values, counts
         out = []
         for doc, ints, (keyed, h) in zip(docs, places, hashes):
             text = doc.norm.text
             keys = {}
-            for q in keyed[np.isin(h, repeated)].tolist():
+            at = np.minimum(np.searchsorted(repeated, h), max(0, len(repeated) - 1))
+            found = repeated[at] == h if len(repeated) else np.zeros(len(h), dtype=bool)
+            for q in keyed[found].tolist():
                 keys[q] = fold_key(text[ints[4 * q + 2]:ints[4 * q + 3]])
             out.append(_RepeatedUnits(ints, keys))
         return out
