@@ -9,11 +9,12 @@ import math
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from auditor.errors import UsageError
 from auditor.report.html import iter_html, iter_json_for_script, json_for_script, render_html
 from auditor.report.json_report import (FindingRecord, Lazy, MetricRecord, finding_dict, iter_encode, iter_json,
-                                        render_json, report_dict, _plain)
+                                        render_json, report_dict, _plain, dumps_indented)
 from auditor.report.write import write_output
 from tests.conftest import FIXTURES
 
@@ -80,3 +81,24 @@ def test_page_views_equal_the_report_records(result):
     for d in result.documents:
         for record, plain, m in zip(MetricRecord.each(d.metrics), MetricRecord.each(tuple(d.metrics)), d.metrics):
             assert dict(record) == dict(plain) == m.contract_record() and record.get("nothing", 1) == 1
+
+
+_JSON_KEYS = st.one_of(st.text(max_size=6), st.integers(-10**20, 10**20), st.floats(), st.booleans(), st.none())
+_JSON_LEAVES = st.one_of(st.none(), st.booleans(), st.integers(-10**30, 10**30), st.floats(),
+                         st.text(alphabet=st.characters(), max_size=12), st.sampled_from(["两\n行", "\"引号\"", "\\", "\x00\u2028"]),
+                         st.sets(st.integers(0, 9), max_size=3), st.decimals(allow_nan=False, places=2))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.recursive(_JSON_LEAVES, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.tuples(inner, inner), st.dictionaries(_JSON_KEYS, inner, max_size=4)),
+    max_leaves=25))
+def test_fast_indented_dump_is_json_dumps_byte_for_byte(value):
+    assert dumps_indented(value) == json.dumps(value, ensure_ascii=False, indent=2, default=_plain)
+
+
+def test_fast_indented_dump_refuses_the_keys_json_refuses():
+    with pytest.raises(TypeError):
+        json.dumps({(1, 2): 1}, indent=2)
+    with pytest.raises(TypeError):
+        dumps_indented({(1, 2): 1})
