@@ -462,20 +462,25 @@ def audit_documents(files: Sequence[str], config: "Config", rules: Sequence["Rul
         from .spill import Spill
 
         spill = Spill()
-    with Progress(len(files), total) as progress:
-        documents, per_document = check_files(files, config, rules, jobs=jobs, progress=progress, spill=spill)
-        progress.stage("corpus-wide rules")
-        progress.close()  # no drawing thread while the rules fork
-    mark = time.perf_counter()
-    store = history() if callable(history) else history
-    with gc_paused():
-        ctx = AuditContext(documents, lang=config.lang, regex_timeout=config.regex_timeout, history=store)
-        corpus = run_corpus_rules(split_rules(rules)[1], ctx, jobs)
-    for doc in documents:  # done with: the documents live on in the result
-        if hasattr(doc, "drop_prepared"):
-            doc.drop_prepared()
-        else:
-            doc.prepared.clear()
+    try:
+        with Progress(len(files), total) as progress:
+            documents, per_document = check_files(files, config, rules, jobs=jobs, progress=progress, spill=spill)
+            progress.stage("corpus-wide rules")
+            progress.close()  # no drawing thread while the rules fork
+        mark = time.perf_counter()
+        store = history() if callable(history) else history
+        with gc_paused():
+            ctx = AuditContext(documents, lang=config.lang, regex_timeout=config.regex_timeout, history=store)
+            corpus = run_corpus_rules(split_rules(rules)[1], ctx, jobs)
+        for doc in documents:  # done with: the documents live on in the result
+            if hasattr(doc, "drop_prepared"):
+                doc.drop_prepared()
+            else:
+                doc.prepared.clear()
+    except BaseException:  # an unreadable file, a failing rule, an interrupt: the folder goes now
+        if spill is not None:
+            spill.close()
+        raise
     if timings is not None:
         timings.update(per_document_s=mark - started, corpus_rules_s=time.perf_counter() - mark)
     return documents, merge_findings(per_document, corpus)

@@ -28,6 +28,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Sequence
 
+from ..errors import UsageError
+
 if TYPE_CHECKING:  # pragma: no cover
     from ..pipeline import AnalysedDocument
 
@@ -65,12 +67,21 @@ class SpillWriter:
 
         file = os.path.join(self.folder, name)
         entries = []
-        with open(file, "wb") as out:
-            for doc in documents:
-                body = AnalysedDocument(doc.document, doc.norm, doc.segmentation, doc.metrics)
-                extents = [_dump(out, body), _dump(out, doc.prepared) if doc.prepared else None]
-                entries.append((doc.path, *extents))
+        try:
+            with open(file, "wb") as out:
+                for doc in documents:
+                    body = AnalysedDocument(doc.document, doc.norm, doc.segmentation, doc.metrics)
+                    extents = [_dump(out, body), _dump(out, doc.prepared) if doc.prepared else None]
+                    entries.append((doc.path, *extents))
+        except OSError as exc:
+            raise _spill_error(exc, os.path.dirname(self.folder)) from None
         return WrittenChunk(name, tuple(entries))
+
+
+def _spill_error(exc: OSError, folder: str) -> UsageError:
+    """A full or unwritable temporary folder, said as what it is (not "writing output")."""
+    return UsageError(f"cannot keep analysed documents on disk: {exc.strerror or exc} "
+                      "(free space there, point TMPDIR elsewhere, or raise spill-above)", path=folder)
 
 
 _MISSING = object()
@@ -87,7 +98,10 @@ class Spill:
     """A spill folder, its files' descriptors and the cache of documents read back."""
 
     def __init__(self, parent: str | None = None):
-        self.folder = tempfile.mkdtemp(prefix="auditor-spill-", dir=parent)
+        try:
+            self.folder = tempfile.mkdtemp(prefix="auditor-spill-", dir=parent)
+        except OSError as exc:
+            raise _spill_error(exc, parent or tempfile.gettempdir()) from None
         self._descriptors: dict[tuple[int, str], int] = {}
         self._pinned: dict[tuple[str, int], Any] = {}
         self._pinned_bytes = 0

@@ -129,3 +129,24 @@ def test_spill_above_in_the_config_file(tmp_path):
     (tmp_path / "auditor.toml").write_text("spill-above = -1\n", encoding="utf-8")
     with pytest.raises(UsageError, match="spill-above"):
         load_config(tmp_path / "auditor.toml")
+
+
+def test_full_disk_while_spilling_is_one_line_naming_the_folder(tmp_path, spill_tmp, monkeypatch, capsys):
+    import errno
+
+    from auditor.cli import main
+
+    def full(out, value):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(spill_module, "_dump", full)
+    (tmp_path / "auditor.toml").write_text("spill-above = 0\njobs = 1\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        main(["audit", str(FIXTURES), "--no-history", "--quiet", "--format", "json", "-o", str(tmp_path / "r.json")])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"auditor: error: {spill_tmp}: cannot keep analysed documents on disk: No space left on device "
+                   "(free space there, point TMPDIR elsewhere, or raise spill-above)")
+    gc.collect()
+    assert list(spill_tmp.iterdir()) == [] and not (tmp_path / "r.json").exists()

@@ -62,3 +62,29 @@ def test_a_read_only_output_folder_is_one_error(tmp_path) -> None:
 
 def test_an_output_path_that_is_a_folder_is_one_error(tmp_path) -> None:
     one_line_error(run_cli("extract", PAGE, "-o", str(tmp_path)), str(tmp_path), "output path is a folder")
+
+
+_SPILL_SCRIPT = textwrap.dedent("""
+    mount -t tmpfs -o size=64k tmpfs full || exit 97
+    printf 'spill-above = 0\\njobs = 2\\n' > auditor.toml
+    TMPDIR=full "$PY" -m auditor audit "$PAGES" --no-history -q --format json -o report.json 2>s.err; echo $? > s.rc
+    ls -A full > listing
+""")
+
+
+def test_a_full_disk_under_the_spill_folder_is_one_error_and_leaves_nothing(tmp_path) -> None:
+    """Documents spilled to a full temporary folder (auditor/engines/spill.py): one line naming the
+    folder and what to do, exit 2, no report, and the spill folder removed."""
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        pytest.skip("needs root and unshare to mount a small tmpfs privately")
+    (tmp_path / "full").mkdir()
+    proc = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", _SPILL_SCRIPT],
+                          cwd=tmp_path, env=env(PY=sys.executable, PAGES=str(FIXTURES)), capture_output=True,
+                          text=True, timeout=180)
+    if proc.returncode == 97 or proc.stderr.startswith("unshare:"):
+        pytest.skip("mounting a tmpfs in a private namespace is not allowed here")
+    assert (tmp_path / "s.rc").read_text().strip() == "2"
+    lines = [line for line in (tmp_path / "s.err").read_text().splitlines() if line.strip()]
+    assert lines == [f"auditor: error: {tmp_path / 'full'}: cannot keep analysed documents on disk: No space left on device "
+                     "(free space there, point TMPDIR elsewhere, or raise spill-above)"], lines
+    assert (tmp_path / "listing").read_text() == "" and not (tmp_path / "report.json").exists()
