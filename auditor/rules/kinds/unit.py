@@ -367,8 +367,9 @@ def _bare_scale(rule: Rule, params: Params, ctx: AuditContext) -> Iterator[Findi
 def _magnitude_slip(rule: Rule, params: Params, ctx: AuditContext) -> Iterator[Finding]:
     """28.74元 where the same entity's same metric is 28.74万元 elsewhere: 元 written for 万元."""
     per_head = timed(params.per_head, ctx.regex_timeout)
-    # A page's clauses are indexed only when one of its figures is a candidate: the rule reads the
-    # whole audit, and an index of every page at once cost more memory than the documents held.
+    # A page's clauses are indexed only when one of its figures is a candidate, one whose group's
+    # median is `factor` times it: the rule reads the whole audit, and an index of every page at
+    # once cost more memory than the documents held (and kept every spilled page loaded).
     docs = {doc.path: doc for doc in ctx.documents}
     pages: dict[str, _Page] = {}
     groups: dict[tuple[str, str], list[Metric]] = defaultdict(list)
@@ -383,12 +384,12 @@ def _magnitude_slip(rule: Rule, params: Params, ctx: AuditContext) -> Iterator[F
         for i, m in enumerate(members):
             if _as_written(m) != params.base_unit:
                 continue
-            page = pages.get(m.document) or pages.setdefault(m.document, _Page(docs[m.document]))
-            if page.per_head(m, per_head):
-                continue
             median = group.median_without(m.value)
             ratio = median / m.value
             if not lo <= ratio <= hi:
+                continue
+            page = pages.get(m.document) or pages.setdefault(m.document, _Page(docs[m.document]))
+            if page.per_head(m, per_head):
                 continue
             target = m.value * params.factor
             close = group.nearest(target, i)
