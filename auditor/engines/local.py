@@ -43,7 +43,7 @@ prepared duplicate units and weights as int arrays without copies of the text
 (``duplicate.prepare``), metric strings and messages interned; the reports are written piece by
 piece (``iter_json``, ``iter_html``). bench/bench_scale.py measures it: at 20 MB of text (held)
 the parent peaks near 8 bytes a byte of input, at 200 MB (spilled) near 2.4, the largest
-corpus-rule worker near 6.6 (the exact and near duplicate modes keep ints and signatures, not text).
+corpus-rule worker near 6.6 (the exact and near duplicate modes keep ints and band keys, not text).
 
 Parquet tables of an audit (documents, metrics, findings), shared with the Spark engine, are at the
 end of this module (``write_tables``): written into a temporary folder beside the target and renamed
@@ -736,10 +736,8 @@ def _band_keys(ctx: Any, doc: "AnalysedDocument", p) -> set[str]:
     cores = [it.core for it in items]
     if not cores:
         return set()
-    signatures = duplicate.minhash(cores, p.ngram, p.num_perm, p.seed)
-    rows = signatures.shape[1] // p.bands
-    return {f"{b}:{signatures[i, b * rows:(b + 1) * rows].tobytes().hex()}"
-            for i in range(signatures.shape[0]) for b in range(p.bands)}
+    keys = duplicate.band_hashes(duplicate.minhash(cores, p.ngram, p.num_perm, p.seed, "uint32"), p.bands)
+    return {f"{b}:{key}" for row in keys.tolist() for b, key in enumerate(row)}
 
 
 def linked_documents(links: Iterable[tuple[int, tuple[str, str, str, int | None, bool]]]) -> set[int]:

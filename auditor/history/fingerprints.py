@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from hashlib import blake2b
 from typing import TYPE_CHECKING, Iterable, Sequence
 
-from ..rules.kinds.duplicate import content_len, fold_key, minhash
+from ..rules.kinds.duplicate import band_hashes, content_len, fold_key, minhash
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -117,24 +117,13 @@ def _row(doc, text: str, ordinal: int, sentence: int, paragraph: int, article: i
 def band_keys(cores: Sequence[str], params: MinHashParams = DEFAULT_MINHASH) -> "np.ndarray":
     """LSH band keys (len(cores) × bands, int64) of the MinHash signatures of `cores`.
 
-    Each band's rows are mixed into one 64-bit key together with the band number (FNV-style,
-    wrapping numpy arithmetic), so one BIGINT column holds every band and a lookup is one join.
-    Every core must be at least `ngram` characters long."""
+    The keys are ``band_hashes`` (the in-audit near mode's own), so one BIGINT column holds every
+    band and a lookup is one join. Every core must be at least `ngram` characters long."""
     import numpy as np
 
     if not cores:
         return np.empty((0, params.bands), dtype=np.int64)
-    signatures = minhash(list(cores), params.ngram, params.num_perm, params.seed)
-    rows = params.num_perm // params.bands
-    keys = np.empty((len(cores), params.bands), dtype=np.uint64)
-    prime = np.uint64(0x100000001B3)
-    with np.errstate(over="ignore"):
-        for band in range(params.bands):
-            h = np.full(len(cores), np.uint64(0xCBF29CE484222325) ^ np.uint64(band + 1), dtype=np.uint64)
-            for r in range(band * rows, (band + 1) * rows):
-                h = (h ^ signatures[:, r]) * prime
-            keys[:, band] = h
-    return keys.view(np.int64)
+    return band_hashes(minhash(list(cores), params.ngram, params.num_perm, params.seed), params.bands).view(np.int64)
 
 
 def stored_band_keys(keys: "np.ndarray") -> "np.ndarray":

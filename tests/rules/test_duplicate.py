@@ -25,7 +25,7 @@ from auditor.rules.context import AuditContext
 from auditor.rules.engine import run_rules
 from auditor.rules.kinds.doubling import _PUNCT, _Compared, _doublings, _repeats
 from auditor.rules.kinds import duplicate
-from auditor.rules.kinds.duplicate import _repeated_keys, _RepeatedUnits, _Unit, lsh_candidates, minhash
+from auditor.rules.kinds.duplicate import _repeated_keys, _RepeatedUnits, _Unit, band_hashes, lsh_candidates, minhash
 from auditor.rules.loader import load_rule_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -173,7 +173,7 @@ def _assert_near_index_holds_every_item(params, pages) -> None:
     assert index.first[-1] == len(items)
     if items:
         expected = duplicate.minhash([it.core for it in items], params.ngram, params.num_perm, params.seed, "uint32")
-        assert (index.signatures == expected).all()
+        assert (index.keys == duplicate.band_hashes(expected, params.bands)).all()
     again = duplicate.near_items_at(AuditContext(pages), docs, params, index, range(len(items)))
     assert [again[k] for k in range(len(items))] == items
 
@@ -301,7 +301,7 @@ def test_minhash_agreement_estimates_jaccard_and_lsh_pairs_only_similar_texts():
     grams = [{t[i:i + 5] for i in range(len(t) - 4)} for t in (a, b)]
     jaccard = len(grams[0] & grams[1]) / len(grams[0] | grams[1])
     assert abs((sig[0] == sig[1]).mean() - jaccard) < 0.15
-    assert lsh_candidates(sig, 32, 50) == {(0, 1)}
+    assert lsh_candidates(band_hashes(sig, 32), 50) == {(0, 1)}
     assert (minhash([a], 5, 16, 7) == minhash([a], 5, 16, 7)).all()  # reproducible
 
 
@@ -322,7 +322,8 @@ def test_minhash_in_batches_and_in_32_bits_gives_the_same_signatures(monkeypatch
     batched = minhash(texts, 5, 32, 1, "uint32")
     assert batched.dtype == np.uint32 and whole.dtype == np.uint64
     assert (batched.astype(np.uint64) == whole).all()
-    assert lsh_candidates(batched, 8, 50) == lsh_candidates(whole, 8, 50)
+    assert (band_hashes(batched, 8) == band_hashes(whole, 8)).all()
+    assert lsh_candidates(band_hashes(batched, 8), 50) == lsh_candidates(band_hashes(whole, 8), 50)
 
 
 def test_prepared_units_and_weights_read_back_as_computed(pages):
@@ -363,7 +364,7 @@ def test_lsh_buckets_are_signatures_agreeing_on_a_band(rows, bands, max_bucket):
             buckets.setdefault((b, tuple(row[b * width:(b + 1) * width])), []).append(i)
     expected = {(x, y) for members in buckets.values() if 1 < len(members) <= max_bucket
                 for k, x in enumerate(members) for y in members[k + 1:]}
-    assert lsh_candidates(signatures, bands, max_bucket) == expected
+    assert lsh_candidates(band_hashes(signatures, bands), max_bucket) == expected
 
 
 _DOUBLING_ALPHABET = st.sampled_from(list("长春市总工会：:，,。！ 哈研究ab𠀀") + ["长春市总工会", "节日快乐", "：：", "研究研究"])

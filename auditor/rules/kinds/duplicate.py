@@ -783,8 +783,8 @@ class _NearIndex:
     audit order, numbered from 0): its MinHash signature, and where each page's items start. The
     items themselves (a unit, the compared text) are made again, page by page, only for the
     sentences LSH pairs (``near_items_at``): held for every sentence of the audit, they and the
-    units and weights behind them took ~900 bytes a sentence, now 256 (the signature)."""
-    signatures: "np.ndarray"  # items × num_perm, uint32
+    units and weights behind them took ~900 bytes a sentence, now 128 (its band keys)."""
+    keys: "np.ndarray"  # items × bands, uint64 (``band_hashes``)
     first: list[int]  # page d's items are numbered first[d] to first[d + 1] - 1
 
     def page_of(self, k: int) -> int:
@@ -792,7 +792,7 @@ class _NearIndex:
 
 
 def near_index(ctx: AuditContext, docs: Sequence["AnalysedDocument"], params: Params) -> _NearIndex:
-    """The signatures of every page's ``near_items``, a page at a time (hashed in batches of
+    """The band keys of every page's ``near_items``, a page at a time (hashed in batches of
     ``_MINHASH_BATCH_CHARS``, as ``minhash`` would cut one list of every text)."""
     import numpy as np
 
@@ -805,12 +805,12 @@ def near_index(ctx: AuditContext, docs: Sequence["AnalysedDocument"], params: Pa
             batch.append(it.core)
             chars += len(it.core)
         if chars >= _MINHASH_BATCH_CHARS:
-            parts.append(minhash(batch, params.ngram, params.num_perm, params.seed, "uint32"))
+            parts.append(band_hashes(minhash(batch, params.ngram, params.num_perm, params.seed, "uint32"), params.bands))
             batch, chars = [], 0
     if batch:
-        parts.append(minhash(batch, params.ngram, params.num_perm, params.seed, "uint32"))
-    signatures = np.concatenate(parts) if parts else np.zeros((0, params.num_perm), dtype=np.uint32)
-    return _NearIndex(signatures, first)
+        parts.append(band_hashes(minhash(batch, params.ngram, params.num_perm, params.seed, "uint32"), params.bands))
+    keys = np.concatenate(parts) if parts else np.zeros((0, params.bands), dtype=np.uint64)
+    return _NearIndex(keys, first)
 
 
 def near_items_at(ctx: AuditContext, docs: Sequence["AnalysedDocument"], params: Params, index: _NearIndex,
@@ -844,7 +844,7 @@ def _near(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["Analyse
     index = near_index(ctx, docs, params)
     if index.first[-1] < 2:
         return
-    pairs = sorted(lsh_candidates(index.signatures, params.bands, params.max_bucket))
+    pairs = sorted(lsh_candidates(index.keys, params.max_bucket))
     items = near_items_at(ctx, docs, params, index, (k for pair in pairs for k in pair))
     weigh = _Weigher(params, ctx.regex_timeout)  # for the reported sentences' figures
     grams: dict[int, frozenset[str]] = {}
@@ -948,22 +948,41 @@ def _minhash_batch(texts: Sequence[str], n: int, permutations: Sequence[tuple]):
     return out
 
 
-def lsh_candidates(signatures, bands: int, max_bucket: int) -> set[tuple[int, int]]:
-    """Pairs (i < j) whose signatures agree on every row of at least one band.
-
-    Buckets are found band by band with numpy: the band's rows of every signature as one opaque
-    value, sorted, equal runs cut out; only buckets of 2 to `max_bucket` members reach Python."""
+def band_hashes(signatures, bands: int):
+    """LSH band keys (len(signatures) × bands, uint64): each band's rows of a signature mixed
+    into one 64-bit key together with the band number (FNV-style, wrapping numpy arithmetic).
+    Half the memory of uint32 signatures at 4 rows a band; two sentences with different rows
+    share a key by chance about once in 2^64 (one more candidate, checked on its real n-grams).
+    The archive stores these keys too (auditor/history/fingerprints.py): they must not change."""
     import numpy as np
 
-    count, rows = signatures.shape[0], signatures.shape[1] // bands
+    rows = signatures.shape[1] // bands
+    keys = np.empty((signatures.shape[0], bands), dtype=np.uint64)
+    prime = np.uint64(0x100000001B3)
+    with np.errstate(over="ignore"):
+        for band in range(bands):
+            h = np.full(signatures.shape[0], np.uint64(0xCBF29CE484222325) ^ np.uint64(band + 1), dtype=np.uint64)
+            for r in range(band * rows, (band + 1) * rows):
+                h = (h ^ signatures[:, r].astype(np.uint64)) * prime
+            keys[:, band] = h
+    return keys
+
+
+def lsh_candidates(keys, max_bucket: int) -> set[tuple[int, int]]:
+    """Pairs (i < j) that share the key of at least one band (``band_hashes``).
+
+    Buckets are found band by band with numpy: the band's keys sorted, equal runs cut out; only
+    buckets of 2 to `max_bucket` members reach Python."""
+    import numpy as np
+
+    count = keys.shape[0]
     pairs: set[tuple[int, int]] = set()
     if count < 2:
         return pairs
-    for band in range(bands):
-        keys = np.ascontiguousarray(signatures[:, band * rows:(band + 1) * rows]).view(
-            np.dtype((np.void, rows * signatures.itemsize))).ravel()
-        order = np.argsort(keys, kind="stable")  # members of a bucket stay in index order
-        ordered = keys[order]
+    for band in range(keys.shape[1]):
+        column = np.ascontiguousarray(keys[:, band])
+        order = np.argsort(column, kind="stable")  # members of a bucket stay in index order
+        ordered = column[order]
         cuts = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
         starts, ends = np.concatenate(([0], cuts)), np.concatenate((cuts, [count]))
         for a, b in zip(starts[(ends - starts > 1) & (ends - starts <= max_bucket)].tolist(),
