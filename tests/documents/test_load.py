@@ -213,7 +213,7 @@ def test_empty_file(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("data", [b" \n\t\r\n ", "\u3000\n".encode(), codecs.BOM_UTF8 + b"\n",
-                                  codecs.BOM_UTF8])
+                                  codecs.BOM_UTF8, "\u00ad".encode(), "\u200b\n\u2060".encode()])
 def test_whitespace_only(tmp_path: Path, data: bytes) -> None:
     assert _load_error(_write(tmp_path, "blank.txt", data)).message == "file has no text"
 
@@ -582,10 +582,16 @@ _DOC_TEXT = st.text(
 )
 
 
+_INVISIBLE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008" \
+             "\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\u200b\u200c\u200d\u2060\u00ad"
+
+
 @_PROPERTY
 @given(_DOC_TEXT)
 def test_utf8_round_trip(text: str) -> None:
-    assume(text.strip() and not text.startswith("\ufeff"))
+    # Text of only whitespace and invisible characters (soft hyphen, zero-width space...) is
+    # refused by design: test_whitespace_only.
+    assume(text.strip(_INVISIBLE) and not text.startswith("\ufeff"))
     assert load_text(text.encode("utf-8")) == (text, "utf-8")
 
 
