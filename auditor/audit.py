@@ -18,8 +18,8 @@ from .rules.model import Rule
 
 @dataclass(frozen=True)
 class AuditResult:
-    documents: tuple[AnalysedDocument, ...]
-    findings: tuple[Finding, ...]
+    documents: tuple[AnalysedDocument, ...]  # or handles on disk (auditor/engines/spill.py)
+    findings: Sequence[Finding]  # a tuple, or SpilledFindings for a spilled audit
     rule_set: RuleSet
     rules: tuple[Rule, ...]  # the ones that ran
     elapsed_s: float
@@ -92,8 +92,9 @@ def run_audit(paths: Sequence[str], config: Config, *, history=None, baseline: s
     finally:
         for store in opened:
             store.close()  # release the file's shared lock: a writer may be waiting
-    return AuditResult(tuple(documents), tuple(findings), rule_set, tuple(rules),
-                       time.perf_counter() - started, config.lang)
+    if not hasattr(findings, "rewritten"):  # on disk (SpilledFindings): stays there
+        findings = tuple(findings)
+    return AuditResult(tuple(documents), findings, rule_set, tuple(rules), time.perf_counter() - started, config.lang)
 
 
 def _load_baseline(path: str | None) -> dict | None:
@@ -104,14 +105,19 @@ def _load_baseline(path: str | None) -> dict | None:
     return load_baseline(path)
 
 
-def apply_suppressions(documents: Sequence, findings: Sequence[Finding], baseline: dict | None = None) -> list[Finding]:
+def apply_suppressions(documents: Sequence, findings: Sequence[Finding], baseline: dict | None = None
+                       ) -> Sequence[Finding]:
     """Inline `<!-- auditor: ignore … -->` comments (md/txt), then the baseline's fingerprints: the
-    findings stay, marked `suppressed` with the reason (see auditor/suppress.py, auditor/baseline.py)."""
-    from .suppress import apply_inline
+    findings stay, marked `suppressed` with the reason (see auditor/suppress.py, auditor/baseline.py).
+    Findings kept on disk (``SpilledFindings``) are rewritten there, one by one."""
+    from .suppress import inline_suppressions, mark_inline
 
-    out = apply_inline(documents, findings)
+    by_doc = inline_suppressions(documents)
+    if not by_doc and not baseline:
+        return findings if hasattr(findings, "rewritten") else list(findings)
+    marked = mark_inline(by_doc, findings)
     if baseline:
-        from .baseline import apply_baseline
+        from .baseline import mark_baseline
 
-        out = apply_baseline(out, baseline)
-    return out
+        marked = mark_baseline(marked, baseline)
+    return findings.rewritten(marked) if hasattr(findings, "rewritten") else list(marked)

@@ -20,7 +20,7 @@ import json
 import os
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from .errors import UsageError
 from .findings import Finding
@@ -79,13 +79,16 @@ def write_baseline(path: str | os.PathLike, findings: Iterable[Finding]) -> int:
     return len(data["findings"])
 
 
-def apply_baseline(findings: Sequence[Finding], baseline: dict[str, dict]) -> list[Finding]:
+def apply_baseline(findings: Iterable[Finding], baseline: dict[str, dict]) -> list[Finding]:
     """Findings whose fingerprint the baseline lists become suppressed ("baseline: reason")."""
-    out = []
+    return list(mark_baseline(findings, baseline))
+
+
+def mark_baseline(findings: Iterable[Finding], baseline: dict[str, dict]) -> Iterator[Finding]:
+    """``apply_baseline`` one finding at a time."""
     for f in findings:
         entry = baseline.get(f.fingerprint) if f.suppressed is None else None
         if entry is not None:
             reason = str(entry.get("reason") or "").strip()
             f = replace(f, suppressed=f"baseline: {reason}" if reason else "baseline")
-        out.append(f)
-    return out
+        yield f

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from .findings import Finding
 
@@ -59,6 +59,11 @@ def parse_suppressions(text: str) -> list[Suppression]:
 
 def apply_inline(documents: Iterable, findings: Sequence[Finding]) -> list[Finding]:
     """Mark the findings an inline comment covers as suppressed ("inline: reason")."""
+    return list(mark_inline(inline_suppressions(documents), findings))
+
+
+def inline_suppressions(documents: Iterable) -> dict[str, list[Suppression]]:
+    """The inline comments of the documents that have any (md/txt), by path."""
     by_doc: dict[str, list[Suppression]] = {}
     for doc in documents:
         document = getattr(doc, "document", None)
@@ -67,14 +72,15 @@ def apply_inline(documents: Iterable, findings: Sequence[Finding]) -> list[Findi
         found = parse_suppressions(document.text)
         if found:
             by_doc[document.path] = found
-    if not by_doc:
-        return list(findings)
-    out = []
+    return by_doc
+
+
+def mark_inline(by_doc: dict[str, list[Suppression]], findings: Iterable[Finding]) -> Iterator[Finding]:
+    """The findings, one by one, those a comment of `by_doc` covers marked suppressed."""
     for f in findings:
         if f.suppressed is None:
             for s in by_doc.get(f.document, ()):
                 if s.covers(f):
                     f = replace(f, suppressed=f"inline: {s.reason}" if s.reason else "inline")
                     break
-        out.append(f)
-    return out
+        yield f

@@ -36,7 +36,8 @@ keeps every analysed document (``analyse_files``, ``audit_documents``), or every
 plus the linked documents (``audit_split``), until the rules have run. Memory therefore grows with
 the corpus, unless it is spilled: above ``Config.spill_above`` bytes of input (32 MB), the workers
 write the analysed documents to files of a spill folder and the parent holds only handles that
-read them back, with a fixed budget of documents kept loaded (auditor/engines/spill.py). What is
+read them back, with a fixed budget of documents kept loaded, and the findings go there too, as
+they come (auditor/engines/spill.py). What is
 held is kept small either way: a document comes back ``packed()`` (paragraphs,
 sentences and clauses as int arrays, ``PackedParagraphs``), its offset map in int arrays, its
 prepared duplicate units and weights as int arrays without copies of the text
@@ -81,7 +82,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..documents.load import Document
     from ..pipeline import AnalysedDocument
     from ..rules.model import Rule
-    from .spill import Spill
+    from .spill import Spill, SpilledFindings
 
 MB = 1024 * 1024
 _CHUNK_BYTES = 2 * MB  # a worker's task: at most this much text ...
@@ -369,6 +370,43 @@ def merge_findings(*groups: Iterable[Finding]) -> list[Finding]:
     return sorted(merged.values(), key=Finding.sort_key)
 
 
+class _OutOfOrder(Exception):
+    pass
+
+
+def merge_spilled(spill: "Spill", per_document: "SpilledFindings", corpus: Sequence[Finding]) -> "SpilledFindings":
+    """``merge_findings`` for a spilled audit, written to the spill as it is made: the per-document
+    findings come in file order, chunk by chunk, each chunk's in order, so they are one sorted run
+    when the files' order is the findings' (path order; checked as they are read) and are merged
+    with the corpus-wide ones in one pass. Otherwise they are merged in memory, as when held."""
+    try:
+        return spill.findings(_merged_in_order(per_document, corpus), "findings")
+    except _OutOfOrder:
+        return spill.findings(merge_findings(per_document, corpus), "findings")
+    finally:
+        spill.remove("findings-per-document")
+
+
+def _merged_in_order(run: Iterable[Finding], other: Sequence[Finding]) -> Iterator[Finding]:
+    import heapq
+
+    def checked() -> Iterator[Finding]:
+        last = None
+        for f in run:
+            key = f.sort_key()
+            if last is not None and key < last:
+                raise _OutOfOrder
+            last = key
+            yield f
+
+    kept = None
+    for f in heapq.merge(checked(), other, key=Finding.sort_key):  # ties: the per-document one first
+        key = (f.rule, f.document, f.start, f.end)
+        if key != kept:
+            kept = key
+            yield f
+
+
 def _audit_chunk(state: dict, chunk: list[tuple[int, str]]) -> tuple[list, list[Finding], tuple | None]:
     from ..rules.context import AuditContext
     from ..rules.engine import run_rules
@@ -423,6 +461,7 @@ def check_files(files: Sequence[str], config: "Config", rules: Sequence["Rule"],
              "corpus_rules": split_rules(rules)[1], "spill": spill.writer() if spill is not None else None}
     documents: list = []
     found: list[Finding] = []
+    log = spill.finding_log("findings-per-document") if spill is not None else None
     rule_error: tuple | None = None
     with gc_paused():
         for chunk, (docs, chunk_found, error) in zip(chunks, map_in_order(_audit_chunk, state, chunks, jobs)):
@@ -433,20 +472,25 @@ def check_files(files: Sequence[str], config: "Config", rules: Sequence["Rule"],
                 if not issubclass(error[0], _rule_errors()):
                     _raise(error)  # an unreadable file: in one process it stops the run before any rule
                 rule_error = rule_error or error
-            found.extend(chunk_found)
+            if log is not None:
+                log.extend(chunk_found)  # on disk: the parent does not hold the corpus's findings
+            else:
+                found.extend(chunk_found)
             if progress is not None:
                 progress.advance(len(docs), sum(sizes[i] for i, _ in chunk), len(chunk_found))
     if rule_error is not None:
         _raise(rule_error)
-    return documents, found
+    return documents, log.close() if log is not None else found
 
 
 def audit_documents(files: Sequence[str], config: "Config", rules: Sequence["Rule"], *, history=None,
                     jobs: int | None = None, timings: dict | None = None
-                    ) -> tuple[list["AnalysedDocument"], list[Finding]]:
+                    ) -> tuple[list["AnalysedDocument"], Sequence[Finding]]:
     """Analysis and the per-document rules in the pool, the corpus-wide rules in the parent.
 
-    Returns the analysed documents in file order and the findings in ``run_rules`` order. Errors
+    Returns the analysed documents in file order and the findings in ``run_rules`` order: a list,
+    or when the audit is spilled (``Config.spill_above``) ``SpilledDocument`` handles and
+    ``SpilledFindings`` on disk. Errors
     come out as in one process: the first unreadable file, else the first rule that failed.
     `history`: an open history store, or a function that opens one (called once the files are
     read: an unreadable file is reported before a store problem, and the store's lock is held only
@@ -477,19 +521,25 @@ def audit_documents(files: Sequence[str], config: "Config", rules: Sequence["Rul
                 doc.drop_prepared()
             else:
                 doc.prepared.clear()
+        findings = merge_findings(per_document, corpus) if spill is None else merge_spilled(spill, per_document, corpus)
     except BaseException:  # an unreadable file, a failing rule, an interrupt: the folder goes now
         if spill is not None:
             spill.close()
         raise
     if timings is not None:
         timings.update(per_document_s=mark - started, corpus_rules_s=time.perf_counter() - mark)
-    return documents, merge_findings(per_document, corpus)
+    return documents, findings
 
 
-# Relative cost of a corpus-wide rule, for sharing them out between processes.
+# Relative cost of a corpus-wide rule, for sharing them out between processes: measured at 200 MB
+# of text (bench/bench_scale.py corpus), an exact duplicate rule ~10 s, near ~32, magnitude slip ~11,
+# year-over-year ~4.5. Rules run in processes only without a history store, so the archive modes
+# return at once there.
 def _cost(rule: "Rule") -> float:
     mode = getattr(rule.params, "mode", None)
-    return {"duplicate": 4.0 if mode == "near" else 1.0, "yoy": 0.2, "unit": 0.2}.get(rule.kind, 1.0)
+    if rule.kind == "duplicate":
+        return {"near": 3.0, "archive": 0.0, "archive-near": 0.0}.get(mode, 1.0)
+    return {"yoy": 0.4, "unit": 1.0}.get(rule.kind, 1.0)
 
 
 _SHARED: dict[str, Any] = {}

@@ -9,6 +9,10 @@ a few dozen bytes that reads its document back when a rule or a report asks for 
 stays loaded up to a fixed budget (``_PINNED_BYTES``), so memory no longer grows with the corpus,
 and an audit within the budget is read back from disk once.
 
+The findings of a spilled audit go to disk too: the per-document rules' as the chunks come in
+(``FindingLog``), then merged with the corpus-wide rules' in one pass (they come in path order)
+into ``SpilledFindings``, which the reports read a batch at a time.
+
 The prepared part of the corpus-wide rules (``AnalysedDocument.prepared``) is pickled apart from
 the document: the duplicate rules read it once, the reports never, and ``drop_prepared`` forgets it.
 
@@ -26,11 +30,13 @@ import tempfile
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Sequence
+from itertools import islice
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from ..errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..findings import Finding
     from ..pipeline import AnalysedDocument
 
 MB = 1024 * 1024
@@ -40,6 +46,7 @@ MB = 1024 * 1024
 # lose every page before its next pass, so only the last _RECENT stay for a rule's window.
 _PINNED_BYTES = 128 * MB
 _RECENT = 16
+_FINDINGS_BATCH = 2048  # findings pickled together (~0.8 MB in memory)
 
 
 @dataclass(frozen=True)
@@ -123,10 +130,7 @@ class Spill:
         if value is not _MISSING:
             self._recent.move_to_end(key)
             return value
-        data = os.pread(self._descriptor(file), extent.length, extent.offset)
-        if len(data) != extent.length:
-            raise OSError(f"spill file {file} is shorter than written")
-        value = pickle.loads(data)
+        value = self.load(file, extent)
         if self._pinned_bytes + extent.length <= _PINNED_BYTES:
             self._pinned[key] = value
             self._pinned_bytes += extent.length
@@ -135,6 +139,38 @@ class Spill:
             if len(self._recent) > _RECENT:
                 self._recent.popitem(last=False)
         return value
+
+    def load(self, file: str, extent: Extent) -> Any:
+        """What lies at `extent` of `file`, read now and not kept."""
+        data = os.pread(self._descriptor(file), extent.length, extent.offset)
+        if len(data) != extent.length:
+            raise OSError(f"spill file {file} is shorter than written")
+        return pickle.loads(data)
+
+    def findings(self, findings: Iterable["Finding"], name: str) -> "SpilledFindings":
+        """`findings` written to a file of this folder, in order, a batch at a time."""
+        extents, count = [], 0
+        try:
+            with open(os.path.join(self.folder, name), "wb") as out:
+                for batch in _batches(findings, _FINDINGS_BATCH):
+                    extents.append(_dump(out, batch))
+                    count += len(batch)
+        except OSError as exc:
+            raise _spill_error(exc, os.path.dirname(self.folder)) from None
+        return SpilledFindings(self, name, extents, count)
+
+    def finding_log(self, name: str) -> "FindingLog":
+        return FindingLog(self, name)
+
+    def remove(self, name: str) -> None:
+        """A file of this folder no longer needed (its descriptor closed first)."""
+        fd = self._descriptors.pop((os.getpid(), name), None)
+        if fd is not None:
+            os.close(fd)
+        try:
+            os.unlink(os.path.join(self.folder, name))
+        except FileNotFoundError:
+            pass
 
     def _descriptor(self, file: str) -> int:
         key = (os.getpid(), file)
@@ -207,3 +243,85 @@ class SpilledDocument:
 
     def __repr__(self) -> str:
         return f"SpilledDocument({self.path!r})"
+
+
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    items = iter(items)
+    while batch := list(islice(items, size)):
+        yield batch
+
+
+class SpilledFindings(Sequence["Finding"]):
+    """Findings on disk, in order: a pass over them reads one batch at a time, an index reads its
+    batch (the last one read is kept). What ``audit_documents`` returns for a spilled audit, so
+    the parent does not hold the findings of the whole corpus (~400 bytes each) while the rules
+    run and the reports are written."""
+
+    def __init__(self, spill: Spill, file: str, extents: list[Extent], count: int):
+        self._spill, self._file, self._extents, self._count = spill, file, extents, count
+        self._batch: tuple[int, list] = (-1, [])
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator["Finding"]:
+        for extent in self._extents:
+            yield from self._spill.load(self._file, extent)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self._count))]
+        if i < 0:
+            i += self._count
+        if not 0 <= i < self._count:
+            raise IndexError(i)
+        k = i // _FINDINGS_BATCH
+        if self._batch[0] != k:
+            self._batch = (k, self._spill.load(self._file, self._extents[k]))
+        return self._batch[1][i - k * _FINDINGS_BATCH]
+
+    def __repr__(self) -> str:
+        return f"SpilledFindings({self._count} findings in {self._file})"
+
+    def rewritten(self, findings: Iterable["Finding"]) -> "SpilledFindings":
+        """`findings` (made from these, one by one) written in their place."""
+        name = self._file + "+"
+        out = self._spill.findings(findings, name)
+        self._spill.remove(self._file)
+        return out
+
+
+class FindingLog:
+    """Findings appended as the pool's chunks come in (each chunk's in ``run_rules`` order), in
+    batches of ``_FINDINGS_BATCH``: read back as ``SpilledFindings``."""
+
+    def __init__(self, spill: Spill, name: str):
+        self._spill, self._name = spill, name
+        self._extents: list[Extent] = []
+        self._buffer: list = []
+        self._count = 0
+        try:
+            self._out = open(os.path.join(spill.folder, name), "wb")
+        except OSError as exc:
+            raise _spill_error(exc, os.path.dirname(spill.folder)) from None
+
+    def extend(self, findings: Sequence["Finding"]) -> None:
+        self._buffer.extend(findings)
+        self._count += len(findings)
+        while len(self._buffer) >= _FINDINGS_BATCH:
+            self._write(self._buffer[:_FINDINGS_BATCH])
+            del self._buffer[:_FINDINGS_BATCH]
+
+    def close(self) -> SpilledFindings:
+        if self._buffer:
+            self._write(self._buffer)
+            self._buffer = []
+        self._out.close()
+        return SpilledFindings(self._spill, self._name, self._extents, self._count)
+
+    def _write(self, batch: list) -> None:
+        try:
+            self._extents.append(_dump(self._out, batch))
+        except OSError as exc:
+            self._out.close()
+            raise _spill_error(exc, os.path.dirname(self._spill.folder)) from None

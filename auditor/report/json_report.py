@@ -32,7 +32,13 @@ class Lazy:
 def report_parts(result: "AuditResult") -> dict[str, Any]:
     """``report_dict`` with its three long arrays (documents, metrics, findings) left ``Lazy``:
     written item by item, a report of 10^5 findings never exists as dicts or as one string."""
-    active = [f for f in result.findings if f.suppressed is None]
+    by_severity, by_category, suppressed = Counter(), Counter(), 0
+    for f in result.findings:  # one pass, no list: the findings may be on disk (SpilledFindings)
+        if f.suppressed is None:
+            by_severity[f.severity] += 1
+            by_category[f.category] += 1
+        else:
+            suppressed += 1
     return {
         "schema_version": 1,
         "tool": {"name": "auditor", "version": __version__, "rules": list(result.rule_set.files)},
@@ -41,10 +47,10 @@ def report_parts(result: "AuditResult") -> dict[str, Any]:
         "findings": Lazy(finding_dict(f) for f in result.findings),
         "summary": {
             "documents": len(result.documents),
-            "findings": len(active),
-            "by_severity": dict(Counter(f.severity for f in active)),
-            "by_category": dict(Counter(f.category for f in active)),
-            "suppressed": sum(1 for f in result.findings if f.suppressed is not None),
+            "findings": sum(by_severity.values()),
+            "by_severity": dict(by_severity),
+            "by_category": dict(by_category),
+            "suppressed": suppressed,
             "elapsed_s": round(result.elapsed_s, 3),
         },
     }

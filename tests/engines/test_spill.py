@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from auditor.audit import analyse_paths, run_audit
 from auditor.config import Config, load_config
 from auditor.engines import spill as spill_module
-from auditor.engines.spill import Spill, SpilledDocument
+from auditor.engines.spill import Spill, SpilledDocument, SpilledFindings
 from auditor.errors import InputError, UsageError
 from auditor.report.html import iter_html
 from auditor.report.json_report import iter_json
@@ -53,6 +53,10 @@ def test_spilled_audit_gives_the_findings_and_reports_of_one_held_in_memory(corp
     assert "".join(iter_json(spilled)) == "".join(iter_json(held))
     assert "".join(iter_html(spilled)) == "".join(iter_html(held))
     assert render_sarif(spilled) == render_sarif(held)
+    assert isinstance(spilled.findings, SpilledFindings) and len(spilled.findings) == len(held.findings)
+    assert [spilled.findings[i] for i in (0, -1, len(held.findings) // 2)] == \
+        [held.findings[i] for i in (0, -1, len(held.findings) // 2)]
+    assert spilled.findings[3:40:7] == list(held.findings[3:40:7])
     assert not any(d.prepared for d in spilled.documents)  # the duplicate rules' work is let go
     assert len(list(spill_tmp.iterdir())) == 1  # the spill folder, alive while its documents are
     del spilled
@@ -150,3 +154,45 @@ def test_full_disk_while_spilling_is_one_line_naming_the_folder(tmp_path, spill_
                    "(free space there, point TMPDIR elsewhere, or raise spill-above)")
     gc.collect()
     assert list(spill_tmp.iterdir()) == [] and not (tmp_path / "r.json").exists()
+
+
+def test_spilled_findings_take_inline_comments_and_the_baseline_as_held_ones(corpus, tmp_path, spill_tmp):
+    from auditor.baseline import write_baseline
+
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for p in sorted(corpus.iterdir()):
+        text = p.read_text(encoding="utf-8")
+        if p.name.startswith("004"):  # the placeholder draft: its first X silenced by a comment
+            text = text.replace("X", "X<!-- auditor: ignore P001 模板 -->", 1)
+        (pages / p.name).write_text(text, encoding="utf-8")
+    first = run_audit([str(pages)], Config(jobs=2), history=False)
+    write_baseline(tmp_path / "baseline.json", first.findings[::5])  # every fifth finding accepted
+    held = run_audit([str(pages)], Config(jobs=2), history=False, baseline=str(tmp_path / "baseline.json"))
+    spilled = run_audit([str(pages)], Config(jobs=2, spill_above=0), history=False,
+                        baseline=str(tmp_path / "baseline.json"))
+    reasons = {f.suppressed.split(":")[0] for f in held.findings if f.suppressed}
+    assert reasons == {"inline", "baseline"}
+    assert isinstance(spilled.findings, SpilledFindings)
+    assert dump(spilled.findings) == dump(held.findings)
+    (folder,) = spill_tmp.iterdir()  # the spilled audit's: besides the pages, only the final findings are left
+    assert {p.name for p in folder.iterdir() if not p.name.startswith("chunk-")} == {"findings+"}
+
+
+def test_findings_pickle_with_every_field():
+    # Finding and Related pickle as their fields in order (__reduce__): a field added to either
+    # and not to its __reduce__ would be lost on the way from a worker or through the spill.
+    import dataclasses
+
+    from auditor.findings import Finding, Related
+
+    def every_field(cls, **given):
+        values = {f.name: given.get(f.name, f"{f.name}-value") for f in dataclasses.fields(cls)}
+        return cls(**values)
+
+    related = every_field(Related, start=3, end=9)
+    finding = every_field(Finding, start=1, end=2, line=3, column=4, related=(related,), evidence={"n": 1})
+    assert pickle.loads(pickle.dumps(finding)) == finding
+    assert pickle.loads(pickle.dumps(related)) == related
+    assert all(getattr(pickle.loads(pickle.dumps(finding)), f.name) == getattr(finding, f.name)
+               for f in dataclasses.fields(Finding))
