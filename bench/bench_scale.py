@@ -204,14 +204,15 @@ def floor(files: list[Path]) -> dict:
     return {"wall_s": time.perf_counter() - start, "matches": n}
 
 
-def child(mode: str, corpus: Path, jobs: int, findings_out: Path | None, spark_memory: str) -> dict:
+def child(mode: str, corpus: Path, jobs: int, findings_out: Path | None, spark_memory: str,
+          spill_above: int | None = None) -> dict:
     from auditor.audit import analyse_paths, load_selected_rules
     from auditor.config import Config
     from auditor.documents.load import iter_document_paths
     from auditor.engines import local
     from auditor.report.json_report import finding_dict
 
-    config = Config(jobs=jobs)
+    config = Config(jobs=jobs) if spill_above is None else Config(jobs=jobs, spill_above=spill_above)
     started = time.perf_counter()
     rule_set, rules = load_selected_rules(config)
     files = list(iter_document_paths([str(corpus / "pages")]))
@@ -254,7 +255,7 @@ def child(mode: str, corpus: Path, jobs: int, findings_out: Path | None, spark_m
         raise SystemExit(f"unknown mode {mode}")
     mark = time.perf_counter()
     from auditor.audit import AuditResult
-    report_chars = _write_json_report(AuditResult(tuple(documents), tuple(found), rule_set, tuple(rules), 0.0,
+    report_chars = _write_json_report(AuditResult(tuple(documents), found, rule_set, tuple(rules), 0.0,
                                                   config.lang))
     stages["report_s"] = time.perf_counter() - mark
     wall = time.perf_counter() - started
@@ -298,9 +299,12 @@ def _peak(children: bool = False) -> float:
     return round(usage.ru_maxrss / 1024, 1)  # kB on Linux
 
 
-def run_child(mode: str, corpus: Path, jobs: int, findings_out: Path | None = None, spark_memory: str = "4g") -> dict:
+def run_child(mode: str, corpus: Path, jobs: int, findings_out: Path | None = None, spark_memory: str = "4g",
+              spill_above: int | None = None) -> dict:
     cmd = [sys.executable, __file__, "--child", mode, "--corpus", str(corpus), "--jobs", str(jobs),
            "--spark-memory", spark_memory]
+    if spill_above is not None:
+        cmd += ["--spill-above", str(spill_above)]
     if findings_out is not None:
         cmd += ["--findings-out", str(findings_out)]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
@@ -356,12 +360,15 @@ def main() -> None:
     parser.add_argument("--corpus-root", type=Path, default=ROOT / "bench" / "corpus")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--spark-memory", default="4g", help="Spark driver memory")
+    parser.add_argument("--spill-above", type=int, default=None,
+                        help="bytes of input above which the local engine spills to disk (default: auditor's, 32 MB)")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--corpus", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--findings-out", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.corpus, args.jobs, args.findings_out, args.spark_memory)))
+        print(json.dumps(child(args.child, args.corpus, args.jobs, args.findings_out, args.spark_memory,
+                               args.spill_above)))
         return
 
     from auditor.engines import spark_available
@@ -372,7 +379,8 @@ def main() -> None:
     if args.no_spark or not spark_available():
         modes = [m for m in modes if m != "spark"]
     results = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "cpus": os.cpu_count(), "jobs": jobs,
-               "python": sys.version.split()[0], "loadavg_start": os.getloadavg(), "sizes": []}
+               "python": sys.version.split()[0], "loadavg_start": os.getloadavg(), "spill_above": args.spill_above,
+               "sizes": []}
     for size in [float(s) for s in args.sizes.split(",") if s]:
         corpus = args.corpus_root / f"{size:g}mb"
         mark = time.perf_counter()
@@ -387,7 +395,7 @@ def main() -> None:
             n = 1 if mode == "one" else jobs
             out = corpus / f"findings-{mode}.json" if mode in ("one", "spark") else None
             print(f"  {mode} ({n} process{'es' if n > 1 else ''}) …", file=sys.stderr)
-            run = run_child(mode, corpus, n, out, args.spark_memory)
+            run = run_child(mode, corpus, n, out, args.spark_memory, args.spill_above)
             run["processes"] = n
             if out is not None:
                 run["duplicates"] = duplicate_quality(manifest, json.loads(out.read_text(encoding="utf-8")), corpus)
@@ -423,7 +431,8 @@ def _derive(entry: dict) -> None:
 
 def markdown(results: dict) -> str:
     lines = [f"Scale benchmark, {results['started']}, {results['cpus']} cores, N = {results['jobs']} "
-             f"(load average {results['loadavg_start'][0]:.1f} at the start, {results['loadavg_end'][0]:.1f} at the end)",
+             f"(load average {results['loadavg_start'][0]:.1f} at the start, {results['loadavg_end'][0]:.1f} at the end)"
+             + (f", spill above {results['spill_above']} bytes" if results.get("spill_above") is not None else ""),
              "", "| corpus | run | procs | wall s | CPU s | MB/s | docs/s | × floor per core | speed-up | stages (s) | "
              "peak MB (parent / worker) | dup recall | false pairs |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]

@@ -1,4 +1,4 @@
-"""Analysed documents kept on disk between the stages of a large audit.
+"""Analysed documents and findings kept on disk between the stages of a large audit.
 
 The rules need the whole audit together, so the parent used to hold every analysed document from
 the moment a worker sent it until the reports were written: about 3 bytes per byte of input,
