@@ -59,9 +59,10 @@ class Extent:
 @dataclass(frozen=True)
 class WrittenChunk:
     """What a worker sends back for the documents of its chunk: the file, and per document its
-    path and the extents of its body and of its prepared part (None when empty)."""
+    path and the extents of its body, of its prepared part (None when empty) and of its
+    normalised text alone (most passes of the corpus-wide rules read only that)."""
     file: str
-    entries: tuple[tuple[str, Extent, Extent | None], ...]
+    entries: tuple[tuple[str, Extent, Extent | None, Extent], ...]
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,8 @@ class SpillWriter:
             with open(file, "wb") as out:
                 for doc in documents:
                     body = AnalysedDocument(doc.document, doc.norm, doc.segmentation, doc.metrics)
-                    extents = [_dump(out, body), _dump(out, doc.prepared) if doc.prepared else None]
+                    extents = [_dump(out, body), _dump(out, doc.prepared) if doc.prepared else None,
+                               _dump(out, doc.norm.text)]
                     entries.append((doc.path, *extents))
         except OSError as exc:
             raise _spill_error(exc, os.path.dirname(self.folder)) from None
@@ -119,7 +121,8 @@ class Spill:
         return SpillWriter(self.folder)
 
     def attach(self, chunk: WrittenChunk) -> list["SpilledDocument"]:
-        return [SpilledDocument(self, path, chunk.file, body, prepared) for path, body, prepared in chunk.entries]
+        return [SpilledDocument(self, path, chunk.file, body, prepared, text)
+                for path, body, prepared, text in chunk.entries]
 
     def read(self, file: str, extent: Extent) -> Any:
         key = (file, extent.offset)
@@ -203,21 +206,41 @@ def _loaded(name: str) -> property:
     return property(lambda self: getattr(self.load(), name), doc=f"The document's {name}, read back.")
 
 
+class _SpilledNorm:
+    """A spilled page's ``NormText``: its text read alone (a fifth of the page's pickle: the duplicate
+    rules' passes read nothing else), anything else from the whole page."""
+
+    __slots__ = ("_doc",)
+
+    def __init__(self, doc: "SpilledDocument"):
+        self._doc = doc
+
+    @property
+    def text(self) -> str:
+        return self._doc._spill.read(self._doc._file, self._doc._text)
+
+    def __getattr__(self, name: str):
+        return getattr(self._doc.load().norm, name)
+
+
 class SpilledDocument:
     """An ``AnalysedDocument`` on disk: its path at hand, the rest read back when asked for.
     It pickles as the document it stands for."""
 
-    __slots__ = ("path", "_spill", "_file", "_body", "_prepared")
+    __slots__ = ("path", "_spill", "_file", "_body", "_prepared", "_text")
 
-    def __init__(self, spill: Spill, path: str, file: str, body: Extent, prepared: Extent | None):
+    def __init__(self, spill: Spill, path: str, file: str, body: Extent, prepared: Extent | None, text: Extent):
         self.path = path
-        self._spill, self._file, self._body, self._prepared = spill, file, body, prepared
+        self._spill, self._file, self._body, self._prepared, self._text = spill, file, body, prepared, text
 
     def load(self) -> "AnalysedDocument":
         return self._spill.read(self._file, self._body)
 
+    @property
+    def norm(self) -> "_SpilledNorm":
+        return _SpilledNorm(self)
+
     document = _loaded("document")
-    norm = _loaded("norm")
     segmentation = _loaded("segmentation")
     metrics = _loaded("metrics")
     original = _loaded("original")

@@ -73,6 +73,9 @@ def test_spilled_document_pickles_as_the_document(spill_tmp):
     assert [pickle.loads(pickle.dumps(h)) for h in handles] == documents
     assert handles[1].prepared == {"x": (1, 2)} and handles[0].prepared == {}
     assert handles[2].original_span(3, 9) == documents[2].original_span(3, 9)
+    # the normalised text is read alone; the rest of the NormText from the whole page
+    assert [h.norm.text for h in handles] == [d.norm.text for d in documents]
+    assert handles[4].norm.to_original(5, 20) == documents[4].norm.to_original(5, 20)
     assert list(handles[3].metrics) == list(documents[3].metrics)
     spill.close()
     assert list(spill_tmp.iterdir()) == []
@@ -89,6 +92,7 @@ def test_every_read_is_the_document_written_whatever_the_cache_holds(order, pinn
         handles = spill.attach(spill.writer().write("chunk", _fixture_documents()))
         for i in order:
             assert handles[i].load() == _fixture_documents()[i]
+            assert handles[i].norm.text == _fixture_documents()[i].norm.text
         assert spill._pinned_bytes <= pinned and len(spill._recent) <= recent
     finally:
         spill.close()
