@@ -43,8 +43,9 @@ sentences and clauses as int arrays, ``PackedParagraphs``), its offset map in in
 prepared duplicate units and weights as int arrays without copies of the text
 (``duplicate.prepare``), metric strings and messages interned; the reports are written piece by
 piece (``iter_json``, ``iter_html``). bench/bench_scale.py measures it: at 20 MB of text (held)
-the parent peaks near 8 bytes a byte of input, at 200 MB (spilled) near 2.4, the largest
-corpus-rule worker near 6.6 (the exact and near duplicate modes keep ints and band keys, not text).
+the parent peaks near 8 bytes a byte of input; at 200 MB, spilled, near 1.6 (held: 6.3), and the
+largest corpus-rule worker near 4.8 (held: 8.6; the exact and near duplicate modes keep ints and
+band keys, not text), for ~8% more time.
 
 Parquet tables of an audit (documents, metrics, findings), shared with the Spark engine, are at the
 end of this module (``write_tables``): written into a temporary folder beside the target and renamed
