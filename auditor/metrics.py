@@ -7,6 +7,7 @@ table is asked for, so commands that never build one start fast.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from operator import attrgetter
 from typing import TYPE_CHECKING, Iterable
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -47,6 +48,7 @@ class Metric:
 CONTRACT_FIELDS = ("document", "start", "end", "text", "value", "unit", "surface_unit", "approx",
                    "entity", "year", "label", "metric")
 TABLE_FIELDS = tuple(f.name for f in fields(Metric))
+_ROW = attrgetter(*TABLE_FIELDS)  # a Metric's fields as a tuple, in table order
 
 
 def metrics_schema():
@@ -60,10 +62,10 @@ def to_frame(metrics: Iterable[Metric], *, validate: bool = True) -> "pd.DataFra
     """The metrics as a DataFrame with the schema's dtypes, validated by pandera."""
     import pandas as pd
 
-    # Column by column: one list per field (dataclasses.asdict per row deep-copied every value and
-    # was most of the cost of the table).
-    metrics = list(metrics)
-    columns = {k: [getattr(m, k) for m in metrics] for k in TABLE_FIELDS} if metrics else None  # none: object columns
+    # Column by column: every row's fields read at once in C, then transposed (dataclasses.asdict
+    # per row deep-copied every value and was most of the cost of the table).
+    rows = list(map(_ROW, metrics))
+    columns = dict(zip(TABLE_FIELDS, map(list, zip(*rows)))) if rows else None  # none: object columns
     frame = pd.DataFrame(columns, columns=list(TABLE_FIELDS))
     frame = frame.astype({"year": "Int64", "article": "Int64", "value": "float64",
                           "range_low": "float64", "range_high": "float64", "placeholder": "bool"})

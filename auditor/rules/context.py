@@ -41,6 +41,14 @@ class AuditContext:
             self._metrics = [m for doc in self.documents for m in doc.metrics]
         return list(self._metrics)  # a list of the caller's own
 
+    def metrics_where(self, names: Sequence[str], keep: Callable[..., bool]) -> list[Metric]:
+        """The metrics of the audit, in document order, for which ``keep(*fields)`` holds, `fields`
+        their values of `names`: tested on the documents' packed columns, so a rule that reads a
+        few of the audit's figures does not hold a Metric object for every one (not cached)."""
+        from ..extract.packed_metrics import metrics_where
+
+        return [m for doc in self.documents for m in metrics_where(doc.metrics, names, keep)]
+
     def metrics_frame(self) -> "pd.DataFrame":
         """All metrics of the audit as one validated table (built once, on first use)."""
         if self._frame is None:

@@ -111,11 +111,19 @@ def _clean(scaled: float) -> bool:
 
 
 def _usable(m: Metric) -> bool:
-    return not m.placeholder and m.value is not None and m.unit is not None
+    return _usable_fields(m.placeholder, m.value, m.unit)
+
+
+def _usable_fields(placeholder: bool, value: float | None, unit: str | None) -> bool:
+    return not placeholder and value is not None and unit is not None
 
 
 def _in_dimensions(m: Metric, params: Params) -> bool:
-    return not params.dimensions or m.dimension in params.dimensions
+    return _dimension_in(m.dimension, params)
+
+
+def _dimension_in(dimension: str | None, params: Params) -> bool:
+    return not params.dimensions or dimension in params.dimensions
 
 
 def _by_article(doc: "AnalysedDocument") -> dict[int | None, list[Metric]]:
@@ -373,9 +381,13 @@ def _magnitude_slip(rule: Rule, params: Params, ctx: AuditContext) -> Iterator[F
     docs = {doc.path: doc for doc in ctx.documents}
     pages: dict[str, _Page] = {}
     groups: dict[tuple[str, str], list[Metric]] = defaultdict(list)
-    for m in ctx.metrics():
-        if _usable(m) and _in_dimensions(m, params) and m.entity and m.metric and m.value > 0:
-            groups[(m.entity, m.metric)].append(m)
+    candidates = ctx.metrics_where(
+        ("placeholder", "value", "unit", "entity", "metric", "dimension"),
+        lambda placeholder, value, unit, entity, metric, dimension:
+            _usable_fields(placeholder, value, unit) and value > 0 and entity and metric
+            and _dimension_in(dimension, params))
+    for m in candidates:
+        groups[(m.entity, m.metric)].append(m)
     lo, hi = params.factor / params.tolerance, params.factor * params.tolerance
     for members in groups.values():
         if len(members) < 2:

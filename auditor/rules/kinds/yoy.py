@@ -297,7 +297,10 @@ def copied_figures(obs: Iterable[Observation], is_stable: Callable[[str], bool],
 @register_kind("yoy", Params)
 def check(rule: Rule, ctx: AuditContext) -> Iterable[Finding]:
     params: Params = rule.params  # type: ignore[assignment]
-    obs = observations(m for m in ctx.metrics() if compared(params, m.metric, m.dimension))
+    obs = observations(ctx.metrics_where(
+        ("placeholder", "value", "entity", "metric", "year", "dimension"),
+        lambda placeholder, value, entity, metric, year, dimension:
+            not placeholder and value is not None and entity and metric and year and compared(params, metric, dimension)))
     if ctx.history is not None and obs:
         years = [o.year for o in obs]
         obs = obs + archived(params, ctx, {(o.entity, o.metric) for o in obs}, (min(years), max(years)))
