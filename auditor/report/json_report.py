@@ -201,13 +201,38 @@ def dumps_indented(value: Any, newline: str = "\n") -> str:
     if isinstance(value, (list, tuple)):
         if not value:
             return "[]"
+        if _C_ENCODER and _SCALARS.issuperset(map(type, value)):
+            return "[" + inner + "".join(_flat_encoder(inner)(value, 0))[1:-1] + newline + "]"
         return "[" + inner + ("," + inner).join([dumps_indented(v, inner) for v in value]) + newline + "]"
     if isinstance(value, dict):
         if not value:
             return "{}"
+        if _C_ENCODER and _SCALARS.issuperset(map(type, value.values())):  # a metric's record, say
+            return "{" + inner + "".join(_flat_encoder(inner)(value, 0))[1:-1] + newline + "}"
         return "{" + inner + ("," + inner).join([_key(k) + ": " + dumps_indented(v, inner)
                                                  for k, v in value.items()]) + newline + "}"
     return dumps_indented(_plain(value), newline)
+
+
+# A dict or list of plain values goes to json's C encoder (twice as fast on a metric's record):
+# without an indent of its own it runs in C, and an item separator holding the newline and the
+# indent lays the items out one a line, as the indented encoder does. Exact types only: a
+# subclass of int or str may encode otherwise.
+_C_ENCODER = json.encoder.c_make_encoder
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+_FLAT_ENCODERS: dict[str, Callable[[Any, int], Any]] = {}
+
+
+def _flat_encoder(inner: str) -> Callable[[Any, int], Any]:
+    encode = _FLAT_ENCODERS.get(inner)
+    if encode is None:  # markers None: plain values hold no cycle; allow_nan as json.dumps
+        encode = _FLAT_ENCODERS[inner] = _C_ENCODER(None, _refuse, _escape, None, ": ", "," + inner,
+                                                    False, False, True)
+    return encode
+
+
+def _refuse(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 _escape = json.encoder.encode_basestring  # the C escaper when available, as json.dumps uses with ensure_ascii=False
