@@ -25,7 +25,8 @@ from auditor.rules.context import AuditContext
 from auditor.rules.engine import run_rules
 from auditor.rules.kinds.doubling import _PUNCT, _Compared, _doublings, _repeats
 from auditor.rules.kinds import duplicate
-from auditor.rules.kinds.duplicate import _repeated_keys, _RepeatedUnits, _Unit, band_hashes, lsh_candidates, minhash
+from auditor.rules.kinds.duplicate import (_repeated_keys, _RepeatedUnits, _Unit, band_hashes, content_len,
+                                          lsh_candidates, minhash)
 from auditor.rules.loader import load_rule_file
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -462,3 +463,15 @@ def test_the_index_holds_every_key_found_twice_and_only_those(keys):
     assert [list(w) for w in weeded] == [[u if u.key in expected else u._replace(key=None) for u in doc]
                                          for doc in units]
     assert [w[-1:] + w[:1] for w in weeded] == [[w[len(w) - 1], w[0]] if len(w) else [] for w in weeded]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("新增会员1416人", 6),  # 新 增 会 员, 1416, 人: a number does not swallow the Han unit after it
+    ("2020年新建工会组织16家", 10),
+    ("28.74万元", 4),  # 28, 74, 万, 元
+    ("ab中文", 3),
+    ("3+X模式", 4),
+    ("，。！  ", 0),
+])
+def test_content_length_counts_han_characters_and_runs_of_letters_or_digits(text, expected):
+    assert content_len(text) == expected

@@ -69,7 +69,7 @@ FIGURE = (r"(?<![0-9.])(?:[0-9]+(?:\.[0-9]+)?|[零一二两三四五六七八九
 PLACEHOLDER = r"(?<![A-Za-z])[Xx×]{1,4}(?![A-Za-z])|□+|某某"
 
 _NOT_KEY = regex.compile(r"[^\p{L}\p{N}%.]+|(?<![0-9])\.|\.(?![0-9])")
-_CONTENT = regex.compile(r"\p{Han}|[\p{L}\p{N}]+")
+_CONTENT = regex.compile(r"\p{Han}|[\p{L}\p{N}--\p{Han}]+", regex.V1)  # a run of letters or digits stops at a Han character
 _CLOSING = "。！？!?”’」』)）"
 _MAX_RELATED = 20  # other copies named on one finding (the evidence counts them all)
 # How far left a copy is widened to take in a shared figure: a figure is a few characters. Unbounded,
@@ -85,7 +85,7 @@ def fold_key(text: str) -> str:
 
 def content_len(text: str) -> int:
     """Han characters, plus one for each run of Latin letters or digits."""
-    return len(_CONTENT.findall(text))
+    return _CONTENT.subn("", text)[1]  # the matches counted, no string made for each
 
 
 def han_count(text: str) -> int:
