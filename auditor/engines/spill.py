@@ -59,10 +59,12 @@ class Extent:
 @dataclass(frozen=True)
 class WrittenChunk:
     """What a worker sends back for the documents of its chunk: the file, and per document its
-    path and the extents of its body, of its prepared part (None when empty) and of its
-    normalised text alone (most passes of the corpus-wide rules read only that)."""
+    path and the extents of its body (without its metrics), of its prepared part (None when
+    empty), of its normalised text alone (most passes of the corpus-wide rules read only that) and
+    of its metrics alone (the year-over-year and magnitude rules and the reports' metrics read only
+    those)."""
     file: str
-    entries: tuple[tuple[str, Extent, Extent | None, Extent], ...]
+    entries: tuple[tuple[str, Extent, Extent | None, Extent, Extent], ...]
 
 
 @dataclass(frozen=True)
@@ -78,9 +80,9 @@ class SpillWriter:
         try:
             with open(file, "wb") as out:
                 for doc in documents:
-                    body = AnalysedDocument(doc.document, doc.norm, doc.segmentation, doc.metrics)
+                    body = AnalysedDocument(doc.document, doc.norm, doc.segmentation, ())
                     extents = [_dump(out, body), _dump(out, doc.prepared) if doc.prepared else None,
-                               _dump(out, doc.norm.text)]
+                               _dump(out, doc.norm.text), _dump(out, doc.metrics)]
                     entries.append((doc.path, *extents))
         except OSError as exc:
             raise _spill_error(exc, os.path.dirname(self.folder)) from None
@@ -121,8 +123,7 @@ class Spill:
         return SpillWriter(self.folder)
 
     def attach(self, chunk: WrittenChunk) -> list["SpilledDocument"]:
-        return [SpilledDocument(self, path, chunk.file, body, prepared, text)
-                for path, body, prepared, text in chunk.entries]
+        return [SpilledDocument(self, path, chunk.file, *extents) for path, *extents in chunk.entries]
 
     def read(self, file: str, extent: Extent) -> Any:
         key = (file, extent.offset)
@@ -203,7 +204,7 @@ def _remove(folder: str, owner: int, descriptors: dict) -> None:
 
 def _loaded(name: str) -> property:
     """An attribute of the document a handle stands for, read back from the spill."""
-    return property(lambda self: getattr(self.load(), name), doc=f"The document's {name}, read back.")
+    return property(lambda self: getattr(self._body_read(), name), doc=f"The document's {name}, read back.")
 
 
 class _SpilledNorm:
@@ -220,21 +221,34 @@ class _SpilledNorm:
         return self._doc._spill.read(self._doc._file, self._doc._text)
 
     def __getattr__(self, name: str):
-        return getattr(self._doc.load().norm, name)
+        return getattr(self._doc._body_read().norm, name)
 
 
 class SpilledDocument:
     """An ``AnalysedDocument`` on disk: its path at hand, the rest read back when asked for.
     It pickles as the document it stands for."""
 
-    __slots__ = ("path", "_spill", "_file", "_body", "_prepared", "_text")
+    __slots__ = ("path", "_spill", "_file", "_body", "_prepared", "_text", "_metrics")
 
-    def __init__(self, spill: Spill, path: str, file: str, body: Extent, prepared: Extent | None, text: Extent):
+    def __init__(self, spill: Spill, path: str, file: str, body: Extent, prepared: Extent | None, text: Extent,
+                 metrics: Extent):
         self.path = path
         self._spill, self._file, self._body, self._prepared, self._text = spill, file, body, prepared, text
+        self._metrics = metrics
 
     def load(self) -> "AnalysedDocument":
+        """The whole document (its body and its metrics)."""
+        from ..pipeline import AnalysedDocument
+
+        body = self._body_read()
+        return AnalysedDocument(body.document, body.norm, body.segmentation, self.metrics)
+
+    def _body_read(self) -> "AnalysedDocument":  # the document with no metrics
         return self._spill.read(self._file, self._body)
+
+    @property
+    def metrics(self) -> Sequence:
+        return self._spill.read(self._file, self._metrics)
 
     @property
     def norm(self) -> "_SpilledNorm":
@@ -242,11 +256,10 @@ class SpilledDocument:
 
     document = _loaded("document")
     segmentation = _loaded("segmentation")
-    metrics = _loaded("metrics")
     original = _loaded("original")
 
     def original_span(self, norm_start: int, norm_end: int) -> tuple[int, int]:
-        return self.load().original_span(norm_start, norm_end)
+        return self._body_read().original_span(norm_start, norm_end)
 
     @property
     def prepared(self) -> dict:

@@ -77,6 +77,11 @@ def test_spilled_document_pickles_as_the_document(spill_tmp):
     assert [h.norm.text for h in handles] == [d.norm.text for d in documents]
     assert handles[4].norm.to_original(5, 20) == documents[4].norm.to_original(5, 20)
     assert list(handles[3].metrics) == list(documents[3].metrics)
+    # the metrics are read alone too: a rule or report that wants only them does not load the page
+    spill._pinned.clear()
+    spill._recent.clear()
+    assert handles[0].metrics == documents[0].metrics
+    assert list(spill._pinned) == [("chunk", handles[0]._metrics.offset)]
     spill.close()
     assert list(spill_tmp.iterdir()) == []
 
@@ -93,6 +98,7 @@ def test_every_read_is_the_document_written_whatever_the_cache_holds(order, pinn
         for i in order:
             assert handles[i].load() == _fixture_documents()[i]
             assert handles[i].norm.text == _fixture_documents()[i].norm.text
+            assert handles[i].metrics == _fixture_documents()[i].metrics
         assert spill._pinned_bytes <= pinned and len(spill._recent) <= recent
     finally:
         spill.close()
