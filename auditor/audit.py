@@ -24,6 +24,7 @@ class AuditResult:
     rules: tuple[Rule, ...]  # the ones that ran
     elapsed_s: float
     lang: str
+    jobs: int = 1  # processes the reports may use for the long arrays of a large audit
 
     def at_or_above(self, level: str) -> list[Finding]:
         threshold = SEVERITY_RANK[level]
@@ -72,7 +73,7 @@ def run_audit(paths: Sequence[str], config: Config, *, history=None, baseline: s
     """The audit of `paths`: analysis and the rules that read one document at a time in `config.jobs`
     worker processes, then the corpus-wide rules (auditor.engines.local.audit_documents); the
     findings are those of one process running every rule over every document."""
-    from .engines.local import audit_documents
+    from .engines.local import audit_documents, resolve_jobs
 
     started = time.perf_counter()
     rule_set, rules = load_selected_rules(config)  # rule errors surface before any document is read
@@ -94,7 +95,8 @@ def run_audit(paths: Sequence[str], config: Config, *, history=None, baseline: s
             store.close()  # release the file's shared lock: a writer may be waiting
     if not hasattr(findings, "rewritten"):  # on disk (SpilledFindings): stays there
         findings = tuple(findings)
-    return AuditResult(tuple(documents), findings, rule_set, tuple(rules), time.perf_counter() - started, config.lang)
+    return AuditResult(tuple(documents), findings, rule_set, tuple(rules), time.perf_counter() - started, config.lang,
+                       resolve_jobs(config.jobs))
 
 
 def _load_baseline(path: str | None) -> dict | None:

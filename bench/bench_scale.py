@@ -255,8 +255,10 @@ def child(mode: str, corpus: Path, jobs: int, findings_out: Path | None, spark_m
         raise SystemExit(f"unknown mode {mode}")
     mark = time.perf_counter()
     from auditor.audit import AuditResult
+    # the report in as many processes as the audit (auditor/report/parallel.py), as the CLI writes it
+    report_jobs = 1 if mode in ("one", "spark") else jobs
     report_chars = _write_json_report(AuditResult(tuple(documents), found, rule_set, tuple(rules), 0.0,
-                                                  config.lang))
+                                                  config.lang, report_jobs))
     stages["report_s"] = time.perf_counter() - mark
     wall = time.perf_counter() - started
     if findings_out is not None:

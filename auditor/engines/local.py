@@ -66,10 +66,11 @@ import sys
 import threading
 import time
 import uuid
-from collections import defaultdict
+from collections import defaultdict, deque
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
@@ -88,6 +89,7 @@ if TYPE_CHECKING:  # pragma: no cover
 MB = 1024 * 1024
 _CHUNK_BYTES = 2 * MB  # a worker's task: at most this much text ...
 _CHUNK_FILES = 64  # ... or this many files
+_IN_FLIGHT = 4  # chunks per worker submitted ahead of the one the parent waits for
 _MIN_CHUNK_BYTES = 512 * 1024  # ... and at least this much: each task pays for a metrics table (pandera)
 
 
@@ -147,9 +149,14 @@ def map_in_order(task: Callable, state: dict, chunks: Sequence, jobs: int) -> It
                                initargs=(task, state))
     finished = False
     try:
-        futures = [pool.submit(_call, chunk) for chunk in chunks]
-        for future in futures:
-            yield future.result()
+        # A window of chunks in flight, not all of them: results wait in the parent only until it
+        # takes them in order, and a consumer that writes them out (a report) holds a few at most.
+        waiting = iter(chunks)
+        futures = deque(pool.submit(_call, chunk) for chunk in islice(waiting, _IN_FLIGHT * jobs))
+        while futures:
+            result = futures.popleft().result()
+            futures.extend(pool.submit(_call, chunk) for chunk in islice(waiting, 1))
+            yield result
         finished = True
     finally:
         pool.shutdown(wait=True, cancel_futures=not finished)

@@ -42,9 +42,9 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 from .. import __version__
-from ..extract.packed_metrics import contract_records
 from ..findings import CATEGORIES, SEVERITIES, SEVERITY_RANK, line_and_column
-from .json_report import FindingRecord, Lazy, MetricRecord, _plain, finding_dict, iter_encode, report_parts
+from .json_report import (FindingRecord, Lazy, MetricRecord, _plain, finding_items, iter_encode, metric_items,
+                          report_parts)
 from .write import batches
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -331,8 +331,7 @@ class _Report:
                "img-src data:; base-uri 'none'; form-action 'none'")
         # The long arrays of the data block are written item by item, as the JSON report's are.
         report = {**self.data, "documents": Lazy(self.data["documents"]),
-                  "findings": Lazy(finding_dict(f) for f in self.result.findings),
-                  "metrics": Lazy(r for d in self.result.documents for r in contract_records(d.metrics))}
+                  "findings": Lazy(finding_items(self.result)), "metrics": Lazy(metric_items(self.result))}
         payload = {
             "lang": self.lang,
             "strings": {k: self.t[k] for k in _JS_KEYS},

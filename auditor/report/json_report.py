@@ -29,6 +29,32 @@ class Lazy:
     items: Iterable[Any]
 
 
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """A JSON array whose items come already written, a run of them at a time (``encode_run``:
+    the items' text at the array's place, joined by its separator), as worker processes write the
+    long arrays of a large report (auditor/report/parallel.py)."""
+
+    runs: Iterable[str]
+
+
+def document_items(result: "AuditResult", start: int = 0, stop: int | None = None) -> Iterator[dict[str, Any]]:
+    """The report's `documents` records of documents [start, stop)."""
+    return (_document(d) for d in result.documents[start:stop])
+
+
+def metric_items(result: "AuditResult", start: int = 0, stop: int | None = None) -> Iterator[dict[str, Any]]:
+    """The report's `metrics` records of the metrics of documents [start, stop)."""
+    return (r for d in result.documents[start:stop] for r in contract_records(d.metrics))
+
+
+def finding_items(result: "AuditResult", start: int = 0, stop: int | None = None) -> Iterator[dict[str, Any]]:
+    """The report's `findings` records of findings [start, stop), read a batch at a time when
+    they are on disk (a whole pass goes through them in order, never by index)."""
+    findings = result.findings if start == 0 and stop is None else result.findings[start:stop]
+    return (finding_dict(f) for f in findings)
+
+
 def report_parts(result: "AuditResult") -> dict[str, Any]:
     """``report_dict`` with its three long arrays (documents, metrics, findings) left ``Lazy``:
     written item by item, a report of 10^5 findings never exists as dicts or as one string."""
@@ -42,9 +68,9 @@ def report_parts(result: "AuditResult") -> dict[str, Any]:
     return {
         "schema_version": 1,
         "tool": {"name": "auditor", "version": __version__, "rules": list(result.rule_set.files)},
-        "documents": Lazy(_document(d) for d in result.documents),
-        "metrics": Lazy(r for d in result.documents for r in contract_records(d.metrics)),
-        "findings": Lazy(finding_dict(f) for f in result.findings),
+        "documents": Lazy(document_items(result)),
+        "metrics": Lazy(metric_items(result)),
+        "findings": Lazy(finding_items(result)),
         "summary": {
             "documents": len(result.documents),
             "findings": sum(by_severity.values()),
@@ -174,9 +200,15 @@ def render_json(result: "AuditResult") -> str:
 
 def iter_json(result: "AuditResult") -> Iterator[str]:
     """The JSON report in pieces, exactly ``json.dumps(report_dict(result), indent=2)`` and a
-    newline once joined: for writing a large report without holding it (``write_output``)."""
+    newline once joined: for writing a large report without holding it (``write_output``). The
+    long arrays of a large audit are written by ``result.jobs`` processes."""
+    parts = report_parts(result)
+    if getattr(result, "jobs", 1) > 1:
+        from .parallel import in_workers
+
+        parts = in_workers(parts, result, result.jobs)
     # ensure_ascii=False: Chinese stays readable, no \\u escapes.
-    yield from iter_encode(report_parts(result), dumps_indented, indent=2)
+    yield from iter_encode(parts, dumps_indented, indent=2)
     yield "\n"
 
 
@@ -267,8 +299,10 @@ def iter_encode(value: Any, dumps: Callable[[Any], str], *, indent: int | None =
     output is dumps' own, moved right by its nesting level (a JSON text holds no raw newline but
     its own, so indenting after every newline is exact)."""
     if isinstance(value, Lazy):
-        yield from _iter_array(value.items, dumps, indent, level)
-    elif isinstance(value, dict) and any(isinstance(v, Lazy) for v in value.values()):
+        yield from _iter_runs((_indented(dumps(item), indent, level + 1) for item in value.items), indent, level)
+    elif isinstance(value, Encoded):
+        yield from _iter_runs(value.runs, indent, level)
+    elif isinstance(value, dict) and any(isinstance(v, (Lazy, Encoded)) for v in value.values()):
         yield from _iter_object(value, dumps, indent, level)
     else:
         yield _indented(dumps(value), indent, level)
@@ -278,14 +312,27 @@ def _indented(text: str, indent: int | None, level: int) -> str:
     return text.replace("\n", "\n" + " " * (indent * level)) if indent and level else text
 
 
-def _iter_array(items: Iterable[Any], dumps: Callable[[Any], str], indent: int | None, level: int) -> Iterator[str]:
-    first, between = ("[\n", ",\n") if indent else ("[", ",")
-    pad = " " * (indent * (level + 1)) if indent else ""
-    sep, empty = first + pad, True
-    for item in items:
-        yield sep + _indented(dumps(item), indent, level + 1)
-        sep, empty = between + pad, False
-    yield "[]" if empty else ("\n" + " " * (indent * level) if indent else "") + "]"
+def _layout(indent: int | None, level: int) -> tuple[str, str, str]:
+    """The opening, the separator between items and the closing of an array at `level`."""
+    if not indent:
+        return "[", ",", "]"
+    pad = " " * (indent * (level + 1))
+    return "[\n" + pad, ",\n" + pad, "\n" + " " * (indent * level) + "]"
+
+
+def encode_run(items: Iterable[Any], dumps: Callable[[Any], str], indent: int | None, level: int) -> str:
+    """Items of an array at `level`, written and joined as the array holds them (an ``Encoded`` run)."""
+    return _layout(indent, level)[1].join(_indented(dumps(item), indent, level + 1) for item in items)
+
+
+def _iter_runs(runs: Iterable[str], indent: int | None, level: int) -> Iterator[str]:
+    opening, between, closing = _layout(indent, level)
+    sep, empty = opening, True
+    for run in runs:
+        if run:  # a run of no items (documents without metrics)
+            yield sep + run
+            sep, empty = between, False
+    yield "[]" if empty else closing
 
 
 def _iter_object(value: dict, dumps: Callable[[Any], str], indent: int | None, level: int) -> Iterator[str]:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from itertools import islice
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from ..errors import UsageError
 
-_BATCH_PIECES = 1024  # pieces of a streamed report written at a time (a piece is at most a few KB)
+_BATCH_CHARS = 1 << 20  # characters of a streamed report joined for one write (pieces: a record, or a run of them)
 
 
 def write_output(path: str | os.PathLike | None, data: str | bytes | Iterable[str]) -> None:
@@ -53,10 +52,19 @@ def write_output(path: str | os.PathLike | None, data: str | bytes | Iterable[st
         raise
 
 
-def batches(pieces: Iterable[str], count: int = _BATCH_PIECES) -> Iterator[str]:
-    """The pieces joined `count` at a time (one write, one encode each; the joining in C)."""
-    pieces = iter(pieces)
-    while batch := list(islice(pieces, count)):
+def batches(pieces: Iterable[str], limit: int = _BATCH_CHARS) -> Iterator[str]:
+    """The pieces joined into texts of about `limit` characters (one write, one encode each; the
+    joining in C). By size, not by count: a piece may be one record or a worker's run of
+    thousands (auditor/report/parallel.py), and a count of runs would hold the whole report."""
+    batch: list[str] = []
+    size = 0
+    for piece in pieces:
+        batch.append(piece)
+        size += len(piece)
+        if size >= limit:
+            yield "".join(batch)
+            batch, size = [], 0
+    if batch:
         yield "".join(batch)
 
 
