@@ -42,10 +42,11 @@ held is kept small either way: a document comes back ``packed()`` (paragraphs,
 sentences and clauses as int arrays, ``PackedParagraphs``), its offset map in int arrays, its
 prepared duplicate units and weights as int arrays without copies of the text
 (``duplicate.prepare``), metric strings and messages interned; the reports are written piece by
-piece (``iter_json``, ``iter_html``). bench/bench_scale.py measures it: at 20 MB of text (held)
-the parent peaks near 8 bytes a byte of input; at 200 MB, spilled, near 1.6 (held: 6.3), and the
-largest corpus-rule worker near 4.8 (held: 8.6; the exact and near duplicate modes keep ints and
-band keys, not text), for ~8% more time.
+piece (``iter_json``, ``iter_html``), the long arrays of a large JSON report by the workers
+(auditor/report/parallel.py). bench/bench_scale.py measures it: at 20 MB of text (held) the parent
+peaks near 9 bytes a byte of input; at 200 MB, spilled, near 0.5 (held: 6.3), and the largest
+worker near 2.2 (held: 8.6; the exact and near duplicate modes keep ints and band keys, not text;
+year-over-year and magnitude slip make Metric objects only of the figures they compare).
 
 Parquet tables of an audit (documents, metrics, findings), shared with the Spark engine, are at the
 end of this module (``write_tables``): written into a temporary folder beside the target and renamed
