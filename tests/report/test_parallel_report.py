@@ -4,12 +4,15 @@ process writes, held or spilled, and a failing worker leaves no report behind.""
 from __future__ import annotations
 
 import json
+import multiprocessing
+import threading
 from dataclasses import replace
 
 import pytest
 
 from auditor.audit import run_audit
 from auditor.config import Config
+from auditor.engines import local
 from auditor.errors import UsageError
 from auditor.report import parallel
 from auditor.report.json_report import Encoded, iter_json, render_json, report_parts
@@ -20,8 +23,11 @@ from tests.conftest import FIXTURES
 @pytest.fixture()
 def small_runs(monkeypatch):
     """Every audit counts as large, and runs are a document or three findings long: the fixtures
-    make many runs, several per worker, some of them empty (a document without metrics)."""
+    make many runs, several per worker, some of them empty (a document without metrics). Workers
+    are forked even if an earlier test left a thread behind (Spark's gateway does): the engine
+    forks only in a process with one thread, which a test run is not always."""
     monkeypatch.setattr(parallel, "_MIN_DOCUMENTS", 0)
+    monkeypatch.setattr(local, "_mp_context", lambda: multiprocessing.get_context("fork"))
     monkeypatch.setattr(parallel, "_ARRAYS", {
         "documents": (parallel.document_items, lambda r: len(r.documents), 1),
         "metrics": (parallel.metric_items, lambda r: len(r.documents), 1),
@@ -56,11 +62,28 @@ def test_report_written_in_workers_is_the_one_process_report(small_runs, pages, 
     assert same, "the report file written in workers differs from the one-process report"
 
 
-def test_small_audit_or_one_job_is_written_in_the_parent():
+def test_small_audit_or_one_job_is_written_in_the_parent(monkeypatch):
     result = run_audit([str(FIXTURES)], Config(jobs=2), history=False)
     parts = report_parts(result)
     assert parallel.in_workers(parts, result, 2) is parts  # five pages: no pool
+    monkeypatch.setattr(parallel, "_MIN_DOCUMENTS", 0)
     assert parallel.in_workers(parts, result, 1) is parts
+
+
+def test_no_fork_while_another_thread_runs(monkeypatch):
+    """A fork copies locks other threads may hold: with a second thread alive the report is
+    written in the parent."""
+    monkeypatch.setattr(parallel, "_MIN_DOCUMENTS", 0)
+    result = run_audit([str(FIXTURES)], Config(jobs=2), history=False)
+    parts = report_parts(result)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert parallel.in_workers(parts, result, 2) is parts
+    finally:
+        stop.set()
+        other.join()
 
 
 def test_a_failing_worker_leaves_no_report(small_runs, tmp_path, monkeypatch):
