@@ -129,7 +129,7 @@ def _context(project: str | os.PathLike | None, data_docs: str | os.PathLike | N
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    if data_docs is not None and (project is None or data_docs):
+    if _own_site(project, data_docs):
         base = Path(data_docs or DEFAULT_DOCS_DIR).resolve()
         base.mkdir(parents=True, exist_ok=True)
         context.add_data_docs_site(NAME, {
@@ -138,6 +138,12 @@ def _context(project: str | os.PathLike | None, data_docs: str | os.PathLike | N
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         })
     return context
+
+
+def _own_site(project, data_docs) -> bool:
+    """Whether the run adds a Data Docs site of its own: a folder was named, or the context is
+    ephemeral (then ``gx-data-docs/``); a project with no folder named builds its own sites."""
+    return data_docs is not None and (project is None or bool(data_docs))
 
 
 def run_validation(checks: Sequence[TableCheck], frame: "pd.DataFrame", *, project=None, data_docs=None,
@@ -162,7 +168,9 @@ def _run_validation(checks, frame, project, data_docs, name):
         gx.ValidationDefinition(data=batch_def, suite=suite, name=name))
     result = definition.run(batch_parameters={"dataframe": frame}, result_format={"result_format": "COMPLETE"})
     if data_docs is not None:
-        context.build_data_docs()
+        # Only the site asked for: an ephemeral context also has a default site in a temporary
+        # folder of its own, which building every site filled (4 MB) and left behind on each run.
+        context.build_data_docs(site_names=[NAME] if _own_site(project, data_docs) else None)
     failing: dict[str, list[int]] = {}
     for r in result.results:
         meta = r.expectation_config.meta or {}

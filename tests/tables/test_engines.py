@@ -86,15 +86,19 @@ def test_exported_pandera_schema_runs_on_its_own(tmp_path, table_with_errors, pa
     assert rows == {(f.rule, f.evidence["row"]) for f in pandera_result.findings}
 
 
-def test_check_table_cli_gx_with_data_docs(tmp_path, table_with_errors):
+def test_check_table_cli_gx_with_data_docs(tmp_path, table_with_errors, monkeypatch):
     sarif = tmp_path / "t.sarif"
     docs = tmp_path / "docs"
+    scratch = tmp_path / "scratch"  # the run's temporary folder: GX's ephemeral site would be built here
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
     proc = run_cli("check-table", table_with_errors[0], "--engine", "gx", "--gx-data-docs", docs,
                    "--format", "sarif", "-o", sarif)
     assert proc.returncode == 1, proc.stderr  # P001 is an error
     data = json.loads(sarif.read_text(encoding="utf-8"))
     assert not list(sarif_validator().iter_errors(data))
     assert list(docs.rglob("index.html"))
+    assert not list(scratch.rglob("index.html"))  # only the site asked for is built
 
 
 def test_check_table_cli_in_a_gx_project(tmp_path, table_with_errors):
