@@ -4,9 +4,9 @@ writers (the properties are in fuzzing.py). This is the short profile CI runs; t
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -15,7 +15,12 @@ from . import fuzzing as F
 CI = settings(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
               print_blob=True)
 SUFFIXES = [".txt", ".md", ".html", ".htm", ".pdf", ".docx", ".xyz"]
-_TMP = Path(tempfile.mkdtemp(prefix="auditor-fuzz-"))
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    """Where the file cases are written: one folder for every example, removed with pytest's own."""
+    return tmp_path_factory.mktemp("fuzz")
 
 
 @settings(CI, max_examples=300)
@@ -29,15 +34,15 @@ def test_load_text_decodes_exactly_or_refuses(data: bytes) -> None:
 
 @settings(CI, max_examples=150)
 @given(F.document_bytes(), st.sampled_from(SUFFIXES))
-def test_any_bytes_under_any_suffix_load_or_give_one_error_line(data: bytes, suffix: str) -> None:
-    F.check_load_file(_TMP, data, suffix)
+def test_any_bytes_under_any_suffix_load_or_give_one_error_line(folder: Path, data: bytes, suffix: str) -> None:
+    F.check_load_file(folder, data, suffix)
 
 
 @settings(CI, max_examples=25)
 @given(st.lists(F.texts, max_size=4), st.lists(st.tuples(st.integers(0, 1 << 16), st.integers(0, 255)), max_size=3))
-def test_docx_real_or_damaged_loads_or_gives_one_error_line(paragraphs: list[str], flips) -> None:
+def test_docx_real_or_damaged_loads_or_gives_one_error_line(folder: Path, paragraphs: list[str], flips) -> None:
     data = F.docx_bytes(paragraphs)
-    F.check_load_file(_TMP, F.mangle_zip(data, flips) if flips else data, ".docx")
+    F.check_load_file(folder, F.mangle_zip(data, flips) if flips else data, ".docx")
 
 
 @settings(CI, max_examples=300)
