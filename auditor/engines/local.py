@@ -155,12 +155,23 @@ def map_in_order(task: Callable, state: dict, chunks: Sequence, jobs: int) -> It
         waiting = iter(chunks)
         futures = deque(pool.submit(_call, chunk) for chunk in islice(waiting, _IN_FLIGHT * jobs))
         while futures:
-            result = futures.popleft().result()
+            result = _result(futures.popleft())
             futures.extend(pool.submit(_call, chunk) for chunk in islice(waiting, 1))
             yield result
         finished = True
     finally:
         pool.shutdown(wait=True, cancel_futures=not finished)
+
+
+def _result(future):
+    """A worker's result; a worker that died (killed, out of memory) as one line, not a traceback."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise AuditorError("a worker process stopped abruptly (killed, or out of memory?); nothing was written: "
+                           "run again, with fewer --jobs or a lower spill-above if memory is short") from None
 
 
 @contextmanager
@@ -590,7 +601,7 @@ def run_corpus_rules(rules: Sequence["Rule"], ctx, jobs: int) -> list[Finding]:
     pool = ProcessPoolExecutor(len(bins), mp_context=multiprocessing.get_context("fork"))
     try:
         futures = [pool.submit(_rule_group, k) for k in range(len(bins))]
-        results = [f.result() for f in futures]
+        results = [_result(f) for f in futures]
     except BaseException:  # an interrupt: a rule over the whole corpus may run for minutes, stop it now
         for process in list((getattr(pool, "_processes", None) or {}).values()):
             process.terminate()

@@ -83,6 +83,14 @@ SCENARIOS = [
      "test_history_integrity.py::test_read_only_store_folder_and_file_are_one_clear_error"),
     ("history store on a full disk (1 MB tmpfs)", "exit 2: No space left on device; the earlier batch intact",
      "test_history_integrity.py::test_a_full_disk_is_one_clear_error_and_the_store_keeps_what_it_had"),
+    ("analysed documents spilled to a full temporary folder (64 KB tmpfs as TMPDIR, `spill-above = 0`, 2 jobs)",
+     "exit 2, one line naming the folder: cannot keep analysed documents on disk: No space left on device (free "
+     "space, point TMPDIR elsewhere, or raise spill-above); no report, the spill folder removed",
+     "test_output_faults.py::test_a_full_disk_under_the_spill_folder_is_one_error_and_leaves_nothing"),
+    ("a worker process killed (SIGKILL, as the out-of-memory killer does) while it analyses a page, 2 jobs, spilled",
+     "exit 2, one line: a worker process stopped abruptly (killed, or out of memory?); the pool stops, the spill "
+     "folder removed",
+     "test_worker_faults.py::test_a_worker_killed_mid_audit_leaves_no_spill_behind"),
     ("a page and a rule file full of markup (<script>, onerror, <svg onload>, <iframe>)",
      "HTML report: only its own 2 scripts, no on* attributes, input shown as text",
      "test_safe_reports.py::test_the_html_report_escapes_documents_and_rule_texts"),
