@@ -170,7 +170,7 @@ def _result(future):
     try:
         return future.result()
     except BrokenProcessPool:
-        raise AuditorError("a worker process stopped abruptly (killed, or out of memory?); nothing was written: "
+        raise AuditorError("a worker process stopped abruptly (killed, or out of memory?); "
                            "run again, with fewer --jobs or a lower spill-above if memory is short") from None
 
 
