@@ -23,6 +23,7 @@ it. Reads use ``os.pread``: a descriptor inherited across a fork has no shared p
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
 import shutil
@@ -46,6 +47,12 @@ MB = 1024 * 1024
 # lose every page before its next pass, so only the last _RECENT stay for a rule's window.
 _PINNED_BYTES = 128 * MB
 _RECENT = 16
+# Loaded size per pickled byte, where it is well above one: a page's metrics hold a str object for
+# each figure's text and a pointer for each of its nine strings, so they take ~2.8 times their pickle
+# (the 5 MB bench corpus; bodies, texts and prepared parts 0.7 to 1.2). Charged at their pickle
+# length, the metrics alone could fill the budget three times over: the year-over-year and
+# magnitude-slip workers grew to 410-460 MB at 200 MB of text.
+METRICS_EXPANSION = 3
 _FINDINGS_BATCH = 2048  # findings pickled together (~0.8 MB in memory)
 
 
@@ -125,7 +132,9 @@ class Spill:
     def attach(self, chunk: WrittenChunk) -> list["SpilledDocument"]:
         return [SpilledDocument(self, path, chunk.file, *extents) for path, *extents in chunk.entries]
 
-    def read(self, file: str, extent: Extent) -> Any:
+    def read(self, file: str, extent: Extent, expansion: float = 1.0) -> Any:
+        """What lies at `extent` of `file`, kept while the budget allows; `expansion`: its loaded
+        size per byte of pickle, as the budget counts it."""
         key = (file, extent.offset)
         value = self._pinned.get(key, _MISSING)
         if value is not _MISSING:
@@ -135,9 +144,10 @@ class Spill:
             self._recent.move_to_end(key)
             return value
         value = self.load(file, extent)
-        if self._pinned_bytes + extent.length <= _PINNED_BYTES:
+        size = math.ceil(extent.length * expansion)
+        if self._pinned_bytes + size <= _PINNED_BYTES:
             self._pinned[key] = value
-            self._pinned_bytes += extent.length
+            self._pinned_bytes += size
         else:
             self._recent[key] = value
             if len(self._recent) > _RECENT:
@@ -248,7 +258,7 @@ class SpilledDocument:
 
     @property
     def metrics(self) -> Sequence:
-        return self._spill.read(self._file, self._metrics)
+        return self._spill.read(self._file, self._metrics, METRICS_EXPANSION)
 
     @property
     def norm(self) -> "_SpilledNorm":

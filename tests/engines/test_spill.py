@@ -206,3 +206,34 @@ def test_findings_pickle_with_every_field():
     assert pickle.loads(pickle.dumps(related)) == related
     assert all(getattr(pickle.loads(pickle.dumps(finding)), f.name) == getattr(finding, f.name)
                for f in dataclasses.fields(Finding))
+
+
+def test_the_cache_budget_counts_what_a_read_takes_in_memory():
+    """The budget charges each read by its pickle length times its expansion (METRICS_EXPANSION for
+    metrics, 1 otherwise): what the fixtures' pages really take once loaded stays within that charge,
+    and their metrics do need the factor (charged at their pickle length they overrun it)."""
+    import tracemalloc
+
+    spill = Spill()
+    try:
+        handles = spill.attach(spill.writer().write("chunk", _fixture_documents()))
+        taken: dict[str, list[int]] = {}
+        for h in handles:
+            for part in ("_body", "_text", "_metrics"):
+                extent = getattr(h, part)
+                tracemalloc.start()
+                value = spill.load(h._file, extent)
+                loaded = tracemalloc.get_traced_memory()[0]
+                tracemalloc.stop()
+                del value
+                sums = taken.setdefault(part, [0, 0])
+                sums[0] += extent.length
+                sums[1] += loaded
+    finally:
+        spill.close()
+    for part, (pickled, loaded) in taken.items():
+        expansion = spill_module.METRICS_EXPANSION if part == "_metrics" else 1.0
+        assert loaded <= 1.25 * expansion * pickled, (part, pickled, loaded)  # 1.25: slack for allocator noise
+    pickled, loaded = taken["_metrics"]
+    assert loaded > 2 * pickled, (pickled, loaded)
+
