@@ -778,7 +778,7 @@ def link_keys(doc: "AnalysedDocument", rules: Sequence["Rule"], *, with_history:
             rows.extend((rule.id, "any", _hash(k), None, f) for k, f in flags.items())
             windows = duplicate._windows(units, text, weigh,
                                          lambda i: units[i].key is not None and not flags[units[i].key])
-            rows.extend((rule.id, "any", _hash("\x1e".join(w)), None, True) for w in sorted(set(windows) - {None}))
+            rows.extend((rule.id, "any", _hash("\x1e".join(w)), None, True) for w in sorted(set(windows.values())))
         elif rule.kind == "duplicate" and mode == "near":
             rows.extend((rule.id, "any", _hash(k), None, True) for k in _band_keys(ctx, doc, p))
         elif rule.kind == "yoy":

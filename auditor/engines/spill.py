@@ -30,9 +30,10 @@ import shutil
 import tempfile
 import weakref
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, BinaryIO, Iterable, Iterator, Sequence
 
 from ..errors import UsageError
 
@@ -100,6 +101,21 @@ def _spill_error(exc: OSError, folder: str) -> UsageError:
     """A full or unwritable temporary folder, said as what it is (not "writing output")."""
     return UsageError(f"cannot keep analysed documents on disk: {exc.strerror or exc} "
                       "(free space there, point TMPDIR elsewhere, or raise spill-above)", path=folder)
+
+
+@contextmanager
+def scratch_file(documents: Sequence[Any]) -> Iterator[BinaryIO]:
+    """An unnamed temporary file for a rule's data too large to hold in memory, gone when closed or
+    when the process ends, however it ends: in the spill folder when `documents` are spilled
+    (where the audit keeps its large temporary data), else the system's temporary folder. A full
+    or unwritable folder is said as such."""
+    folder = documents[0].spill_folder if len(documents) and isinstance(documents[0], SpilledDocument) else None
+    try:
+        with tempfile.TemporaryFile(dir=folder) as scratch:
+            yield scratch
+    except OSError as exc:
+        raise UsageError(f"cannot keep a rule's working data on disk: {exc.strerror or exc} "
+                         "(free space there, or point TMPDIR elsewhere)", path=folder or tempfile.gettempdir()) from None
 
 
 _MISSING = object()
@@ -277,6 +293,10 @@ class SpilledDocument:
 
     def drop_prepared(self) -> None:
         self._prepared = None
+
+    @property
+    def spill_folder(self) -> str:
+        return self._spill.folder
 
     def packed(self) -> "AnalysedDocument":
         return self.load()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable, Mapping, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Hashable, Iterable, Mapping, Sequence, TypeVar
 
 from ..findings import Finding, Related, Severity, fingerprint, line_and_column
 from ..metrics import Metric
@@ -48,6 +49,13 @@ class AuditContext:
         from ..extract.packed_metrics import metrics_where
 
         return [m for doc in self.documents for m in metrics_where(doc.metrics, names, keep)]
+
+    def scratch_file(self) -> AbstractContextManager[BinaryIO]:
+        """An unnamed temporary file for a rule's data too large to hold in memory (in the spill
+        folder of a spilled audit), gone when closed: ``with ctx.scratch_file() as f: ...``."""
+        from ..engines.spill import scratch_file
+
+        return scratch_file(self.documents)
 
     def metrics_frame(self) -> "pd.DataFrame":
         """All metrics of the audit as one validated table (built once, on first use)."""

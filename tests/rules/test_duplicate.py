@@ -10,9 +10,11 @@ boilerplate, reduplication), and a property test runs the rules over arbitrary t
 from __future__ import annotations
 
 import hashlib
+import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -170,13 +172,28 @@ def _assert_near_index_holds_every_item(params, pages) -> None:
     docs = duplicate.in_path_order(ctx)
     items = duplicate.near_items(docs, [duplicate.units_of(ctx, d, params) for d in docs],
                                  duplicate.weigher(ctx, params), params)
-    index = duplicate.near_index(AuditContext(pages), docs, params)
-    assert index.first[-1] == len(items)
-    if items:
-        expected = duplicate.minhash([it.core for it in items], params.ngram, params.num_perm, params.seed, "uint32")
-        assert (index.keys == duplicate.band_hashes(expected, params.bands)).all()
+    with tempfile.TemporaryFile() as scratch:
+        index = duplicate.near_index(AuditContext(pages), docs, params, scratch)
+        assert index.first[-1] == len(items)
+        if items:
+            expected = duplicate.minhash([it.core for it in items], params.ngram, params.num_perm, params.seed, "uint32")
+            assert (np.stack(list(index.columns()), axis=1) == duplicate.band_hashes(expected, params.bands)).all()
     again = duplicate.near_items_at(AuditContext(pages), docs, params, index, range(len(items)))
     assert [again[k] for k in range(len(items))] == items
+
+
+def test_near_index_in_many_blocks_reads_each_band_whole(monkeypatch, pages):
+    """The near mode's band keys go to its scratch file a MinHash batch at a time, band after band;
+    a band read back is every item's key of that band, in item order, across the blocks."""
+    monkeypatch.setattr(duplicate, "_MINHASH_BATCH_CHARS", 64)
+    rule = BY_ID["D003"]
+    pages = list(pages.values())
+    _assert_near_index_holds_every_item(rule.params, pages)
+    with tempfile.TemporaryFile() as scratch:
+        index = duplicate.near_index(AuditContext(pages), duplicate.in_path_order(AuditContext(pages)),
+                                     rule.params, scratch)
+        assert len(index._blocks) > 1  # a block a page here: batches are cut between pages
+        assert lsh_candidates(index.columns(), 50) == lsh_candidates(np.stack(list(index.columns()), axis=1).T, 50)
 
 
 def _exact_over_every_unit(rule, pages) -> list:
@@ -302,7 +319,7 @@ def test_minhash_agreement_estimates_jaccard_and_lsh_pairs_only_similar_texts():
     grams = [{t[i:i + 5] for i in range(len(t) - 4)} for t in (a, b)]
     jaccard = len(grams[0] & grams[1]) / len(grams[0] | grams[1])
     assert abs((sig[0] == sig[1]).mean() - jaccard) < 0.15
-    assert lsh_candidates(band_hashes(sig, 32), 50) == {(0, 1)}
+    assert lsh_candidates(band_hashes(sig, 32).T, 50) == {(0, 1)}
     assert (minhash([a], 5, 16, 7) == minhash([a], 5, 16, 7)).all()  # reproducible
 
 
@@ -324,7 +341,7 @@ def test_minhash_in_batches_and_in_32_bits_gives_the_same_signatures(monkeypatch
     assert batched.dtype == np.uint32 and whole.dtype == np.uint64
     assert (batched.astype(np.uint64) == whole).all()
     assert (band_hashes(batched, 8) == band_hashes(whole, 8)).all()
-    assert lsh_candidates(band_hashes(batched, 8), 50) == lsh_candidates(band_hashes(whole, 8), 50)
+    assert lsh_candidates(band_hashes(batched, 8).T, 50) == lsh_candidates(band_hashes(whole, 8).T, 50)
 
 
 def test_prepared_units_and_weights_read_back_as_computed(pages):
@@ -365,7 +382,7 @@ def test_lsh_buckets_are_signatures_agreeing_on_a_band(rows, bands, max_bucket):
             buckets.setdefault((b, tuple(row[b * width:(b + 1) * width])), []).append(i)
     expected = {(x, y) for members in buckets.values() if 1 < len(members) <= max_bucket
                 for k, x in enumerate(members) for y in members[k + 1:]}
-    assert lsh_candidates(band_hashes(signatures, bands), max_bucket) == expected
+    assert lsh_candidates(band_hashes(signatures, bands).T, max_bucket) == expected
 
 
 _DOUBLING_ALPHABET = st.sampled_from(list("长春市总工会：:，,。！ 哈研究ab𠀀") + ["长春市总工会", "节日快乐", "：：", "研究研究"])
@@ -456,11 +473,15 @@ def test_the_index_holds_every_key_found_twice_and_only_those(keys):
                 naive.setdefault(k, []).append((d, i))
     expected = {k: places for k, places in naive.items() if len(places) > 1}
     assert _repeated_keys(units) == expected
-    # weeded: only keys that repeat are held, every unit keeps its place
-    weeded = [_RepeatedUnits(duplicate.offset_array(100, [x for u in doc for x in (u.paragraph, -1, u.start, u.end)]),
-                             {i: u.key for i, u in enumerate(doc) if u.key in expected}) for doc in units]
+    # weeded: only the units whose key repeats are held, with their places; the others read as unpaired
+    weeded = []
+    for doc in units:
+        kept = [(i, u) for i, u in enumerate(doc) if u.key in expected]
+        weeded.append(_RepeatedUnits(len(doc), duplicate.offset_array(100, [i for i, _ in kept]),
+                                     duplicate.offset_array(100, [x for _, u in kept for x in (u.paragraph, -1, u.start, u.end)]),
+                                     [u.key for _, u in kept]))
     assert _repeated_keys(weeded) == expected
-    assert [list(w) for w in weeded] == [[u if u.key in expected else u._replace(key=None) for u in doc]
+    assert [list(w) for w in weeded] == [[u if u.key in expected else duplicate._UNPAIRED for u in doc]
                                          for doc in units]
     assert [w[-1:] + w[:1] for w in weeded] == [[w[len(w) - 1], w[0]] if len(w) else [] for w in weeded]
 

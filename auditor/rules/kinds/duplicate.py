@@ -37,13 +37,14 @@ units free of stock phrases pass together (``_Weigher.plain_run``).
 
 from __future__ import annotations
 
+import os
 import random
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from itertools import chain
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Literal, NamedTuple, Sequence
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterable, Iterator, Literal, NamedTuple, Sequence
 
 import regex
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -202,19 +203,23 @@ def units_of(ctx: AuditContext, doc: "AnalysedDocument", params: Params) -> list
 
 
 class _RepeatedUnits(Sequence[_Unit]):
-    """A document's units as the exact mode reads them: every unit's place (paragraph, article
-    (-1: none), start, end: four ints in one array), but a key only where the key is found twice or
-    more in the audit. The mode pairs units by equal keys, so a key found once never pairs and
-    reads as None (nothing to compare); holding it cost ~250 bytes a clause, the bulk of the rule's
-    memory, ~1.8 GB at 200 MB of text. These cost ~20, plus the keys that repeat."""
+    """A document's units as the exact mode reads them: how many there are, and only for the units
+    whose key is found twice or more in the audit, their number, place (paragraph, article (-1:
+    none), start, end) and key. The mode pairs units by equal keys, and a run of copies is followed
+    only over units that pair, so a unit whose key is found once is never read for more than its
+    (missing) key: it reads as a unit with nothing to compare and no place (``_UNPAIRED``). Every
+    unit's key took ~250 bytes a clause (1.8 GB at 200 MB of text), every unit's place 16 (70 MB);
+    these take 20 a repeated unit, 4% of the clauses of the 200 MB bench corpus."""
 
-    __slots__ = ("ints", "keys")
+    __slots__ = ("count", "numbers", "ints", "keys")
 
-    def __init__(self, ints: array, keys: dict[int, str]):
-        self.ints, self.keys = ints, keys
+    def __init__(self, count: int, numbers: array, ints: array, keys: list[str]):
+        self.count = count
+        self.numbers = numbers  # the repeated units' numbers on the page, ascending
+        self.ints, self.keys = ints, keys  # four ints and the key of each, in the same order
 
     def __len__(self) -> int:
-        return len(self.ints) // 4
+        return self.count
 
     def __getitem__(self, i):
         if isinstance(i, slice):
@@ -226,44 +231,65 @@ class _RepeatedUnits(Sequence[_Unit]):
         return self._unit(i)
 
     def _unit(self, i: int) -> _Unit:
-        n, b = self.ints, 4 * i
-        return _Unit(n[b], None if n[b + 1] < 0 else n[b + 1], n[b + 2], n[b + 3], self.keys.get(i))
+        k = bisect_left(self.numbers, i)
+        if k == len(self.numbers) or self.numbers[k] != i:
+            return _UNPAIRED
+        n, b = self.ints, 4 * k
+        return _Unit(n[b], None if n[b + 1] < 0 else n[b + 1], n[b + 2], n[b + 3], self.keys[k])
 
     def __iter__(self) -> Iterator[_Unit]:
         return map(self._unit, range(len(self)))
 
+    def keyed(self) -> Iterator[tuple[int, str]]:
+        """(unit number, key) of the repeated units, in page order."""
+        return zip(self.numbers, self.keys)
+
+
+_UNPAIRED = _Unit(-1, None, -1, -1, None)  # a unit of _RepeatedUnits whose key is found once
+
 
 def repeated_units(ctx: AuditContext, docs: Sequence["AnalysedDocument"], params: Params) -> list[_RepeatedUnits]:
     """Every document's units for the exact mode (``_RepeatedUnits``), in the order of `docs`,
-    computed once per audit for the rules that cut units the same way. Two passes, neither holding
-    more than one document's keys: the keys' hashes and places first, then, once the hashes found
-    twice or more are known, the keys behind them (two keys sharing a hash both stay: harmless,
-    they are compared by key)."""
+    computed once per audit for the rules that cut units the same way. Two passes over the pages,
+    with scratch files: the keys' hashes and the units' places written first, then every hash read
+    back as one array (8 bytes a unit: the only part that grows with the audit) and sorted in place
+    to find those found twice or more, then the places of those units read back page by page, and
+    their keys made (two keys sharing a hash both stay: harmless, they are compared by key)."""
     import numpy as np
 
     def make() -> list[_RepeatedUnits]:
-        places: list[array] = []
-        hashes: list = []  # per document: (unit numbers with a key, their keys' hashes)
-        for doc in docs:
-            units = _units_once(ctx, doc, params)
-            places.append(offset_array(len(doc.norm.text), chain.from_iterable(
-                (u.paragraph, -1 if u.article is None else u.article, u.start, u.end) for u in units)))
-            keyed = [q for q, u in enumerate(units) if u.key is not None]
-            hashes.append((np.array(keyed, dtype=np.int64),
-                           np.fromiter((hash(units[q].key) for q in keyed), dtype=np.int64, count=len(keyed))))
-        every = np.concatenate([h for _, h in hashes]) if hashes else np.zeros(0, dtype=np.int64)
-        values, counts = np.unique(every, return_counts=True)
-        repeated = values[counts > 1]  # sorted: looked up by bisection (np.isin sorts it again per page)
-        del every, values, counts
-        out = []
-        for doc, ints, (keyed, h) in zip(docs, places, hashes):
-            text = doc.norm.text
-            keys = {}
-            at = np.minimum(np.searchsorted(repeated, h), max(0, len(repeated) - 1))
-            found = repeated[at] == h if len(repeated) else np.zeros(len(h), dtype=bool)
-            for q in keyed[found].tolist():
-                keys[q] = fold_key(text[ints[4 * q + 2]:ints[4 * q + 3]])
-            out.append(_RepeatedUnits(ints, keys))
+        counts: list[int] = []  # per document: its units
+        keyed: list[tuple[int, int]] = []  # per document: (its first keyed unit among all, how many)
+        with ctx.scratch_file() as places, ctx.scratch_file() as hashes:
+            for doc in docs:
+                units = _units_once(ctx, doc, params)
+                rows = [(q, u.paragraph, -1 if u.article is None else u.article, u.start, u.end)
+                        for q, u in enumerate(units) if u.key is not None]
+                places.write(np.array(rows, dtype=np.int64).tobytes())
+                hashes.write(np.fromiter((hash(u.key) for u in units if u.key is not None), dtype=np.int64,
+                                         count=len(rows)).tobytes())
+                keyed.append((keyed[-1][0] + keyed[-1][1] if keyed else 0, len(rows)))
+                counts.append(len(units))
+            places.flush()  # read back with pread, past the file object's buffer
+            every = np.empty(sum(n for _, n in keyed), dtype=np.int64)
+            hashes.seek(0)
+            hashes.readinto(every)
+            every.sort()
+            repeated = np.unique(every[1:][every[1:] == every[:-1]])  # sorted: looked up by bisection
+            del every
+            out = []
+            for doc, count, (first, n) in zip(docs, counts, keyed):
+                h = np.frombuffer(os.pread(hashes.fileno(), 8 * n, 8 * first), dtype=np.int64)
+                at = np.minimum(np.searchsorted(repeated, h), max(0, len(repeated) - 1))
+                found = repeated[at] == h if len(repeated) else np.zeros(n, dtype=bool)
+                if not found.any():
+                    out.append(_RepeatedUnits(count, array("i"), array("i"), []))
+                    continue
+                rows = np.frombuffer(os.pread(places.fileno(), 40 * n, 40 * first), dtype=np.int64).reshape(-1, 5)[found]
+                text = doc.norm.text
+                out.append(_RepeatedUnits(count, offset_array(len(text), rows[:, 0].tolist()),
+                                          offset_array(len(text), rows[:, 1:].ravel().tolist()),
+                                          [fold_key(text[s:e]) for s, e in rows[:, 3:].tolist()]))
         return out
 
     return ctx.memo(("duplicate.repeated", tuple(id(d) for d in docs), *_units_key(params)), make)
@@ -505,7 +531,9 @@ class _Weigher:
 def _exact(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["AnalysedDocument"],
            units: list[list[_Unit]], weigh: _Weigher) -> Iterable[Finding]:
     index = _repeated_keys(units)  # key -> (doc, unit) in audit order, for keys found twice or more
-    keyed = [getattr(doc_units, "keys", None) for doc_units in units]  # by unit number, where known
+    # the units with a key, in page order: of a _RepeatedUnits only those it lists (the others never pair)
+    keyed = [list(doc_units.keyed()) if isinstance(doc_units, _RepeatedUnits) else
+             [(q, u.key) for q, u in enumerate(doc_units) if u.key is not None] for doc_units in units]
     seed_ok: dict[str, bool] = {}
 
     def seeds(d: int, q: int) -> bool:  # substantial by itself
@@ -516,24 +544,20 @@ def _exact(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["Analys
 
     # For runs of units none of which seeds (below): from each unit, the shortest run of units that
     # repeat, seed nothing and are substantial together; indexed like the keys.
-    starts = [_windows(doc_units, docs[d].norm.text, weigh,
-                       lambda i, d=d, doc_units=doc_units: doc_units[i].key in index and not seeds(d, i))
-              if keyed[d] is None else
-              _windows(doc_units, docs[d].norm.text, weigh,
-                       lambda i, d=d, keys=keyed[d]: keys.get(i) in index and not seeds(d, i))
+    starts = [_windows(doc_units, docs[d].norm.text, weigh, lambda i, d=d: not seeds(d, i),
+                       [q for q, key in keyed[d] if key in index])
               for d, doc_units in enumerate(units)]
     windows: dict[tuple[str, ...], list[tuple[int, int]]] = defaultdict(list)
     for d, doc_windows in enumerate(starts):
-        for i, w in enumerate(doc_windows):
-            if w is not None:
-                windows[w].append((d, i))
+        for i, w in doc_windows.items():
+            windows[w].append((d, i))
     occurrences: dict[tuple[str, ...], list[tuple[int, int]]] = {}
     for d, doc_units in enumerate(units):
         covered: set[int] = set()
-        # only units with a key can seed: of a _RepeatedUnits, those are listed, in page order
-        for q, u in enumerate(doc_units) if keyed[d] is None else ((q, doc_units[q]) for q in keyed[d]):
-            if u.key not in index or q in covered or index[u.key][0] == (d, q) or not seeds(d, q):
+        for q, key in keyed[d]:  # only units with a key can seed
+            if key not in index or q in covered or index[key][0] == (d, q) or not seeds(d, q):
                 continue
+            u = doc_units[q]
             partners = _partners(params, units, index[u.key], d, q)
             if not partners:
                 continue
@@ -546,8 +570,8 @@ def _exact(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["Analys
         # Then runs of units none of which is substantial by itself, substantial together (see the
         # module docstring), on units the seeds above left uncovered: seeded where such a run
         # found before starts.
-        for q, w in enumerate(starts[d]):
-            if w is None or q in covered or windows[w][0] == (d, q):
+        for q, w in starts[d].items():
+            if q in covered or windows[w][0] == (d, q):
                 continue
             partners = _partners(params, units, windows[w], d, q)
             if not partners:
@@ -572,7 +596,7 @@ def _repeated_keys(units: list[list[_Unit]]) -> dict[str, list[tuple[int, int]]]
     if all(isinstance(doc_units, _RepeatedUnits) for doc_units in units):  # weeded already
         found: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for d, doc_units in enumerate(units):
-            for q, key in doc_units.keys.items():
+            for q, key in doc_units.keyed():
                 found[key].append((d, q))
         return {key: places for key, places in found.items() if len(places) > 1}
     import numpy as np
@@ -590,39 +614,41 @@ def _repeated_keys(units: list[list[_Unit]]) -> dict[str, list[tuple[int, int]]]
     return {key: places for key, places in index.items() if len(places) > 1}
 
 
-def _windows(units: Sequence[_Unit], text: str, weigh: _Weigher,
-             eligible: Callable[[int], bool]) -> list[tuple[str, ...] | None]:
-    """For each unit i: the keys of the shortest run of eligible units from i, each following the
-    one before on the page (as ``_run`` follows a run), that is substantial together
-    (``_Weigher.plain_run``: two units at least); None when there is none. A run the exact mode
-    reports without a seed holds the one from its first unit: documents holding a run share it
-    (auditor.engines.local.link_keys links documents by these). Two pointers: linear."""
-    out: list[tuple[str, ...] | None] = [None] * len(units)
+def _windows(units: Sequence[_Unit], text: str, weigh: _Weigher, eligible: Callable[[int], bool],
+             candidates: Iterable[int] | None = None) -> dict[int, tuple[str, ...]]:
+    """For each unit i that has one: the keys of the shortest run of eligible units from i, each
+    following the one before on the page (as ``_run`` follows a run), that is substantial together
+    (``_Weigher.plain_run``: two units at least); in page order. A run the exact mode reports
+    without a seed holds the one from its first unit: documents holding a run share it
+    (auditor.engines.local.link_keys links documents by these). Only the `candidates` (unit
+    numbers, ascending; default every unit) that are `eligible` are looked at. Two pointers: linear."""
     p = weigh.params
-    a = 0
-    while a < len(units):
-        if not eligible(a):
-            a += 1
-            continue
-        b = a + 1  # the stretch [a, b) of eligible units, each following the one before
-        while b < len(units) and units[b].paragraph - units[b - 1].paragraph <= 1 and eligible(b):
-            b += 1
+    numbers = [i for i in (range(len(units)) if candidates is None else candidates) if eligible(i)]
+    out: dict[int, tuple[str, ...]] = {}
+    s = 0
+    while s < len(numbers):
+        e = s + 1  # numbers[s:e]: a stretch of eligible units, each following the one before
+        while e < len(numbers) and numbers[e] == numbers[e - 1] + 1 \
+                and units[numbers[e]].paragraph - units[numbers[e - 1]].paragraph <= 1:
+            e += 1
+        stretch = [units[i] for i in numbers[s:e]]
         free, rest = [0], [0]  # running sums over the stretch, of units free of stock phrases
-        for u in units[a:b]:
+        for u in stretch:
             t = text[u.start:u.end]
             stripped, n = weigh.weights.stripped(t)
             plain = stripped == t
             free.append(free[-1] + (weigh.weights.figure_free(t) if plain else 0))
             rest.append(rest[-1] + (n if plain else 0))
         j = 2
-        for i in range(b - a):
+        for i in range(len(stretch)):
             j = max(j, i + 2)
-            while j <= b - a and (free[j] - free[i] < p.min_chars or rest[j] - rest[i] <= p.max_boilerplate_remainder):
+            while j <= len(stretch) and (free[j] - free[i] < p.min_chars
+                                         or rest[j] - rest[i] <= p.max_boilerplate_remainder):
                 j += 1
-            if j > b - a:
+            if j > len(stretch):
                 break  # no run from here on reaches it: nor from later units
-            out[a + i] = tuple(u.key for u in units[a + i:a + j])
-        a = b
+            out[numbers[s] + i] = tuple(u.key for u in stretch[i:j])
+        s = e
     return out
 
 
@@ -777,40 +803,60 @@ def near_items(docs: Sequence["AnalysedDocument"], units: list[list[_Unit]], wei
     return items
 
 
-@dataclass(frozen=True)
 class _NearIndex:
     """What the near mode keeps of every sentence it compares (``near_items`` of every page, in
-    audit order, numbered from 0): its MinHash signature, and where each page's items start. The
-    items themselves (a unit, the compared text) are made again, page by page, only for the
-    sentences LSH pairs (``near_items_at``): held for every sentence of the audit, they and the
-    units and weights behind them took ~900 bytes a sentence, now 128 (its band keys)."""
-    keys: "np.ndarray"  # items × bands, uint64 (``band_hashes``)
-    first: list[int]  # page d's items are numbered first[d] to first[d + 1] - 1
+    audit order, numbered from 0): its MinHash band keys, in a scratch file, and where each page's
+    items start. LSH reads the keys a band at a time (8 bytes a sentence in memory, not 128: the
+    keys of every sentence took 105 MB at 200 MB of text); the items themselves (a unit, the
+    compared text) are made again, page by page, only for the sentences LSH pairs
+    (``near_items_at``)."""
+
+    def __init__(self, scratch: BinaryIO, bands: int):
+        self.first = [0]  # page d's items are numbered first[d] to first[d + 1] - 1
+        self.bands = bands
+        self._scratch = scratch
+        self._blocks: list[tuple[int, int]] = []  # (offset, items): a batch's keys, band after band
+
+    def add(self, keys: "np.ndarray") -> None:
+        """The band keys (items × bands) of the next batch of items."""
+        offset = self._scratch.seek(0, 2)
+        self._scratch.write(keys.T.tobytes())  # band-major: one band of the batch is one read
+        self._blocks.append((offset, len(keys)))
+
+    def column(self, band: int) -> "np.ndarray":
+        """Every item's key of `band`, in item order."""
+        import numpy as np
+
+        self._scratch.flush()
+        parts = [np.frombuffer(os.pread(self._scratch.fileno(), 8 * n, offset + 8 * n * band), dtype=np.uint64)
+                 for offset, n in self._blocks]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
+
+    def columns(self) -> Iterator["np.ndarray"]:
+        return map(self.column, range(self.bands))
 
     def page_of(self, k: int) -> int:
         return bisect_right(self.first, k) - 1
 
 
-def near_index(ctx: AuditContext, docs: Sequence["AnalysedDocument"], params: Params) -> _NearIndex:
+def near_index(ctx: AuditContext, docs: Sequence["AnalysedDocument"], params: Params, scratch: BinaryIO) -> _NearIndex:
     """The band keys of every page's ``near_items``, a page at a time (hashed in batches of
-    ``_MINHASH_BATCH_CHARS``, as ``minhash`` would cut one list of every text)."""
-    import numpy as np
-
+    ``_MINHASH_BATCH_CHARS``, as ``minhash`` would cut one list of every text), kept in `scratch`."""
+    index = _NearIndex(scratch, params.bands)
     weights = _Weights(params, ctx.regex_timeout)
-    parts, batch, chars, first = [], [], 0, [0]
+    batch, chars = [], 0
     for doc in docs:
         items = near_items([doc], [_units_once(ctx, doc, params)], _page_weigher(weights, doc, params), params)
-        first.append(first[-1] + len(items))
+        index.first.append(index.first[-1] + len(items))
         for it in items:
             batch.append(it.core)
             chars += len(it.core)
         if chars >= _MINHASH_BATCH_CHARS:
-            parts.append(band_hashes(minhash(batch, params.ngram, params.num_perm, params.seed, "uint32"), params.bands))
+            index.add(band_hashes(minhash(batch, params.ngram, params.num_perm, params.seed, "uint32"), params.bands))
             batch, chars = [], 0
     if batch:
-        parts.append(band_hashes(minhash(batch, params.ngram, params.num_perm, params.seed, "uint32"), params.bands))
-    keys = np.concatenate(parts) if parts else np.zeros((0, params.bands), dtype=np.uint64)
-    return _NearIndex(keys, first)
+        index.add(band_hashes(minhash(batch, params.ngram, params.num_perm, params.seed, "uint32"), params.bands))
+    return index
 
 
 def near_items_at(ctx: AuditContext, docs: Sequence["AnalysedDocument"], params: Params, index: _NearIndex,
@@ -841,10 +887,11 @@ def _page_weigher(weights: _Weights, doc: "AnalysedDocument", params: Params) ->
 
 
 def _near(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["AnalysedDocument"]) -> Iterable[Finding]:
-    index = near_index(ctx, docs, params)
-    if index.first[-1] < 2:
-        return
-    pairs = sorted(lsh_candidates(index.keys, params.max_bucket))
+    with ctx.scratch_file() as scratch:
+        index = near_index(ctx, docs, params, scratch)
+        if index.first[-1] < 2:
+            return
+        pairs = sorted(lsh_candidates(index.columns(), params.max_bucket))
     items = near_items_at(ctx, docs, params, index, (k for pair in pairs for k in pair))
     weigh = _Weigher(params, ctx.regex_timeout)  # for the reported sentences' figures
     grams: dict[int, frozenset[str]] = {}
@@ -968,19 +1015,20 @@ def band_hashes(signatures, bands: int):
     return keys
 
 
-def lsh_candidates(keys, max_bucket: int) -> set[tuple[int, int]]:
-    """Pairs (i < j) that share the key of at least one band (``band_hashes``).
+def lsh_candidates(columns: Iterable["np.ndarray"], max_bucket: int) -> set[tuple[int, int]]:
+    """Pairs (i < j) of items that share the key of at least one band: `columns` gives each band's
+    keys of every item (``band_hashes`` columns: ``keys.T`` of its result, or ``_NearIndex.columns``).
 
     Buckets are found band by band with numpy: the band's keys sorted, equal runs cut out; only
     buckets of 2 to `max_bucket` members reach Python."""
     import numpy as np
 
-    count = keys.shape[0]
     pairs: set[tuple[int, int]] = set()
-    if count < 2:
-        return pairs
-    for band in range(keys.shape[1]):
-        column = np.ascontiguousarray(keys[:, band])
+    for column in columns:
+        count = len(column)
+        if count < 2:
+            break
+        column = np.ascontiguousarray(column)
         order = np.argsort(column, kind="stable")  # members of a bucket stay in index order
         ordered = column[order]
         cuts = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
