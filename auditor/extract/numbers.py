@@ -375,7 +375,7 @@ def _in_range(numeral: Numeral | None) -> Numeral | None:
     return numeral
 
 
-@lru_cache(maxsize=65536)  # Numeral is frozen; the same short numerals recur on every page
+@lru_cache(maxsize=16384)  # Numeral is frozen; the same short numerals recur on every page (~370 bytes each)
 def parse_numeral(text: str) -> Numeral | None:
     """Parse one numeral (no sign, no unit) of folded, squeezed text; None if malformed."""
     if not text or len(text) > MAX_NUMERAL_LENGTH:
