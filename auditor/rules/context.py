@@ -65,6 +65,11 @@ class AuditContext:
             self._frame = to_frame(self.metrics())
         return self._frame
 
+    def forget(self) -> None:
+        """Let go of what ``memo``, ``metrics`` and ``metrics_frame`` keep (recomputed if asked again)."""
+        self._memo.clear()
+        self._frame = self._metrics = None
+
     def memo(self, key: Hashable, make: Callable[[], T]) -> T:
         """`make()` computed once per audit for `key`: work several rules share (a document's
         clauses as the duplicate rules see them, the weight of a text). The key must hold every

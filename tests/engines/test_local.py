@@ -67,6 +67,33 @@ def test_per_document_rules_in_the_workers_give_the_same_findings(corpus, refere
     assert dump(findings) == dump(reference.findings)
 
 
+def test_a_group_of_corpus_rules_lets_go_of_a_family_s_shared_work_when_the_next_begins(corpus, reference):
+    """In a corpus-rule worker, the exact duplicate rules share their index of the audit
+    (``AuditContext.memo``); once the group moves on to year-over-year it is dropped, and the
+    findings are those of every rule run in one process."""
+    _, rules = load_selected_rules(Config(jobs=1))
+    group = [r for r in rules if r.id in ("D001", "D002", "D005", "Y001", "Y002")]
+    documents = analyse_paths([str(corpus)], Config(jobs=1), jobs=1)
+    ctx = AuditContext(documents)
+    seen: list[bool] = []
+    forget = ctx.forget
+
+    def watched() -> None:  # what the memo held when the group moved to another family
+        seen.append(any("duplicate.repeated" in key for key in ctx._memo))
+        forget()
+
+    ctx.forget = watched
+    local._SHARED.update(groups=[group], ctx=ctx, order={r.id: i for i, r in enumerate(group)})
+    try:
+        done, error, _ = local._rule_group(0)
+    finally:
+        local._SHARED.clear()
+    assert error is None and seen == [False, True]  # once at the start, once between D005 and Y001
+    assert not any("duplicate.repeated" in key for key in ctx._memo)
+    expected = [f for f in reference.findings if f.rule in {r.id for r in group}]
+    assert dump(local.merge_findings(done)) == dump(expected)
+
+
 def test_split_plan_gives_the_same_findings_and_links_only_sharing_pages(corpus, reference):
     config = Config(jobs=2)
     _, rules = load_selected_rules(config)
