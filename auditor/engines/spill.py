@@ -23,6 +23,7 @@ it. Reads use ``os.pread``: a descriptor inherited across a fork has no shared p
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import pickle
@@ -105,17 +106,21 @@ def _spill_error(exc: OSError, folder: str) -> UsageError:
 
 @contextmanager
 def scratch_file(documents: Sequence[Any]) -> Iterator[BinaryIO]:
-    """An unnamed temporary file for a rule's data too large to hold in memory, gone when closed or
-    when the process ends, however it ends: in the spill folder when `documents` are spilled
-    (where the audit keeps its large temporary data), else the system's temporary folder. A full
-    or unwritable folder is said as such."""
-    folder = documents[0].spill_folder if len(documents) and isinstance(documents[0], SpilledDocument) else None
+    """A file for a rule's working data that grows with the audit. When `documents` are spilled, an
+    unnamed temporary file in the spill folder (where the audit keeps its large temporary data),
+    gone when closed or when the process ends, however it ends; a full or unwritable folder is
+    said as such. Otherwise the audit is small enough to be held, and so is this: in memory."""
+    if not (len(documents) and isinstance(documents[0], SpilledDocument)):
+        with io.BytesIO() as scratch:
+            yield scratch
+        return
+    folder = documents[0].spill_folder
     try:
         with tempfile.TemporaryFile(dir=folder) as scratch:
             yield scratch
     except OSError as exc:
         raise UsageError(f"cannot keep a rule's working data on disk: {exc.strerror or exc} "
-                         "(free space there, or point TMPDIR elsewhere)", path=folder or tempfile.gettempdir()) from None
+                         "(free space there, or point TMPDIR elsewhere)", path=os.path.dirname(folder)) from None
 
 
 _MISSING = object()

@@ -51,8 +51,8 @@ class AuditContext:
         return [m for doc in self.documents for m in metrics_where(doc.metrics, names, keep)]
 
     def scratch_file(self) -> AbstractContextManager[BinaryIO]:
-        """An unnamed temporary file for a rule's data too large to hold in memory (in the spill
-        folder of a spilled audit), gone when closed: ``with ctx.scratch_file() as f: ...``."""
+        """A file for a rule's working data that grows with the audit: an unnamed temporary file
+        in the spill folder of a spilled audit, in memory otherwise; ``with ctx.scratch_file() as f``."""
         from ..engines.spill import scratch_file
 
         return scratch_file(self.documents)

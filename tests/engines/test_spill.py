@@ -240,18 +240,22 @@ def test_the_cache_budget_counts_what_a_read_takes_in_memory():
 
 def test_rule_scratch_files_live_in_the_spill_folder_and_leave_nothing(spill_tmp):
     """A rule's scratch file (the exact and near duplicate modes' working data) is made in the spill
-    folder of a spilled audit, elsewhere in the temporary folder, and has no name to leave behind."""
+    folder of a spilled audit and has no name to leave behind; an audit held in memory keeps it in
+    memory too (no temporary folder needed)."""
+    import io
+
     from auditor.rules.context import AuditContext
 
     spill = Spill()
     try:
         handles = spill.attach(spill.writer().write("chunk", _fixture_documents()))
-        for documents, folder in ((handles, spill.folder), (_fixture_documents(), str(spill_tmp))):
-            with AuditContext(documents).scratch_file() as scratch:
-                scratch.write(b"x" * 100)
-                assert os.readlink(f"/proc/self/fd/{scratch.fileno()}").startswith(folder + "/")
-            assert sorted(p.name for p in Path(spill.folder).iterdir()) == ["chunk"]
-            assert list(spill_tmp.iterdir()) == [Path(spill.folder)]
+        with AuditContext(handles).scratch_file() as scratch:
+            scratch.write(b"x" * 100)
+            assert os.readlink(f"/proc/self/fd/{scratch.fileno()}").startswith(spill.folder + "/")
+        assert sorted(p.name for p in Path(spill.folder).iterdir()) == ["chunk"]
+        with AuditContext(_fixture_documents()).scratch_file() as scratch:
+            assert isinstance(scratch, io.BytesIO)
+        assert list(spill_tmp.iterdir()) == [Path(spill.folder)]
     finally:
         spill.close()
 
@@ -261,8 +265,13 @@ def test_full_disk_under_a_rules_scratch_file_is_one_line(spill_tmp):
 
     from auditor.rules.context import AuditContext
 
-    with pytest.raises(UsageError) as raised:
-        with AuditContext(_fixture_documents()).scratch_file():
-            raise OSError(errno.ENOSPC, "No space left on device")
+    spill = Spill()
+    try:
+        handles = spill.attach(spill.writer().write("chunk", _fixture_documents()))
+        with pytest.raises(UsageError) as raised:
+            with AuditContext(handles).scratch_file():
+                raise OSError(errno.ENOSPC, "No space left on device")
+    finally:
+        spill.close()
     assert str(raised.value) == (f"{spill_tmp}: cannot keep a rule's working data on disk: No space left on device "
                                  "(free space there, or point TMPDIR elsewhere)")

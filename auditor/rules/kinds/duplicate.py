@@ -37,7 +37,6 @@ units free of stock phrases pass together (``_Weigher.plain_run``).
 
 from __future__ import annotations
 
-import os
 import random
 from array import array
 from bisect import bisect_left, bisect_right
@@ -270,7 +269,6 @@ def repeated_units(ctx: AuditContext, docs: Sequence["AnalysedDocument"], params
                                          count=len(rows)).tobytes())
                 keyed.append((keyed[-1][0] + keyed[-1][1] if keyed else 0, len(rows)))
                 counts.append(len(units))
-            places.flush()  # read back with pread, past the file object's buffer
             every = np.empty(sum(n for _, n in keyed), dtype=np.int64)
             hashes.seek(0)
             hashes.readinto(every)
@@ -279,13 +277,13 @@ def repeated_units(ctx: AuditContext, docs: Sequence["AnalysedDocument"], params
             del every
             out = []
             for doc, count, (first, n) in zip(docs, counts, keyed):
-                h = np.frombuffer(os.pread(hashes.fileno(), 8 * n, 8 * first), dtype=np.int64)
+                h = np.frombuffer(_read_at(hashes, 8 * first, 8 * n), dtype=np.int64)
                 at = np.minimum(np.searchsorted(repeated, h), max(0, len(repeated) - 1))
                 found = repeated[at] == h if len(repeated) else np.zeros(n, dtype=bool)
                 if not found.any():
                     out.append(_RepeatedUnits(count, array("i"), array("i"), []))
                     continue
-                rows = np.frombuffer(os.pread(places.fileno(), 40 * n, 40 * first), dtype=np.int64).reshape(-1, 5)[found]
+                rows = np.frombuffer(_read_at(places, 40 * first, 40 * n), dtype=np.int64).reshape(-1, 5)[found]
                 text = doc.norm.text
                 out.append(_RepeatedUnits(count, offset_array(len(text), rows[:, 0].tolist()),
                                           offset_array(len(text), rows[:, 1:].ravel().tolist()),
@@ -293,6 +291,11 @@ def repeated_units(ctx: AuditContext, docs: Sequence["AnalysedDocument"], params
         return out
 
     return ctx.memo(("duplicate.repeated", tuple(id(d) for d in docs), *_units_key(params)), make)
+
+
+def _read_at(scratch: BinaryIO, offset: int, size: int) -> bytes:
+    scratch.seek(offset)
+    return scratch.read(size)
 
 
 def _units_once(ctx: AuditContext, doc: "AnalysedDocument", params: Params) -> list[_Unit]:
@@ -827,8 +830,7 @@ class _NearIndex:
         """Every item's key of `band`, in item order."""
         import numpy as np
 
-        self._scratch.flush()
-        parts = [np.frombuffer(os.pread(self._scratch.fileno(), 8 * n, offset + 8 * n * band), dtype=np.uint64)
+        parts = [np.frombuffer(_read_at(self._scratch, offset + 8 * n * band, 8 * n), dtype=np.uint64)
                  for offset, n in self._blocks]
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
 
