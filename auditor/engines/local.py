@@ -44,9 +44,13 @@ prepared duplicate units and weights as int arrays without copies of the text
 (``duplicate.prepare``), metric strings and messages interned; the reports are written piece by
 piece (``iter_json``, ``iter_html``), the long arrays of a large JSON report by the workers
 (auditor/report/parallel.py). bench/bench_scale.py measures it: at 20 MB of text (held) the parent
-peaks near 9 bytes a byte of input; at 200 MB, spilled, near 0.5 (held: 6.3), and the largest
-worker near 2.2 (held: 8.6; the exact and near duplicate modes keep ints and band keys, not text;
-year-over-year and magnitude slip make Metric objects only of the figures they compare).
+peaks near 190 MB, the largest worker near 230; at 200 MB, spilled, 97 and 272 (one process,
+spilled: 450). A worker's memory is mostly fixed: ~120 MB of imports (pandas, pandera), bounded
+caches (labels, numerals) and a budget of pages kept loaded (``spill._PINNED_BYTES``, charged at
+what a page takes loaded). What still grows with the corpus is small: the exact duplicate mode
+holds 8 bytes a clause while it sorts its hashes and then only the clauses that repeat, the near
+mode a band of keys at a time (both keep the rest in scratch files, ``AuditContext.scratch_file``),
+year-over-year and magnitude slip make Metric objects only of the figures they compare.
 
 Parquet tables of an audit (documents, metrics, findings), shared with the Spark engine, are at the
 end of this module (``write_tables``): written into a temporary folder beside the target and renamed
@@ -552,14 +556,15 @@ def audit_documents(files: Sequence[str], config: "Config", rules: Sequence["Rul
 
 
 # Relative cost of a corpus-wide rule, for sharing them out between processes: measured at 200 MB
-# of text (bench/bench_scale.py corpus), an exact duplicate rule ~10 s, near ~32, magnitude slip ~11,
-# year-over-year ~4.5. Rules run in processes only without a history store, so the archive modes
+# of text (bench/bench_scale.py corpus, spilled, a forked process per group), the three exact
+# duplicate rules ~24 s together (they share one index), near ~26, magnitude slip ~2.2,
+# year-over-year ~1.8. Rules run in processes only without a history store, so the archive modes
 # return at once there.
 def _cost(rule: "Rule") -> float:
     mode = getattr(rule.params, "mode", None)
     if rule.kind == "duplicate":
         return {"near": 3.0, "archive": 0.0, "archive-near": 0.0}.get(mode, 1.0)
-    return {"yoy": 0.4, "unit": 1.0}.get(rule.kind, 1.0)
+    return {"yoy": 0.2, "unit": 0.3}.get(rule.kind, 1.0)
 
 
 _SHARED: dict[str, Any] = {}
