@@ -486,6 +486,29 @@ def test_the_index_holds_every_key_found_twice_and_only_those(keys):
     assert [w[-1:] + w[:1] for w in weeded] == [[w[len(w) - 1], w[0]] if len(w) else [] for w in weeded]
 
 
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.one_of(st.integers(-2**63, 2**63 - 1), st.sampled_from([-2**63, -1, 0, 1, 2**63 - 1])),
+                       max_size=60),
+       at_once=st.integers(1, 70))
+def test_hashes_found_twice_are_found_however_many_are_sorted_at_once(values, at_once):
+    """The exact mode's first pass: the clause hashes found twice or more, sorted; above `at_once`
+    split into buckets by their top bits first (scratch files), with the same answer."""
+    import io
+    from collections import Counter
+
+    hashes = io.BytesIO(np.array(values, dtype=np.int64).tobytes())
+    found = duplicate._repeated_hashes(AuditContext([]), hashes, len(values), at_once)
+    assert found.tolist() == sorted(v for v, n in Counter(values).items() if n > 1)
+
+
+def test_exact_mode_with_its_hashes_sorted_in_buckets_finds_the_same_copies(pages, found, monkeypatch):
+    monkeypatch.setattr(duplicate, "_HASHES_AT_ONCE", 64)  # the five pages' clauses in many buckets
+    exact = [r for r in RULES if r.kind == "duplicate" and r.params.mode == "exact"]
+    again = run_rules(exact, AuditContext(list(pages.values())))
+    assert [f for f in found if f.rule in {r.id for r in exact}] == again
+    assert again  # the pages hold copies
+
+
 @pytest.mark.parametrize("text, expected", [
     ("新增会员1416人", 6),  # 新 增 会 员, 1416, 人: a number does not swallow the Han unit after it
     ("2020年新建工会组织16家", 10),

@@ -41,6 +41,7 @@ import random
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from contextlib import ExitStack
 from dataclasses import dataclass
 from itertools import chain
 from typing import TYPE_CHECKING, BinaryIO, Callable, Iterable, Iterator, Literal, NamedTuple, Sequence
@@ -269,12 +270,7 @@ def repeated_units(ctx: AuditContext, docs: Sequence["AnalysedDocument"], params
                                          count=len(rows)).tobytes())
                 keyed.append((keyed[-1][0] + keyed[-1][1] if keyed else 0, len(rows)))
                 counts.append(len(units))
-            every = np.empty(sum(n for _, n in keyed), dtype=np.int64)
-            hashes.seek(0)
-            hashes.readinto(every)
-            every.sort()
-            repeated = np.unique(every[1:][every[1:] == every[:-1]])  # sorted: looked up by bisection
-            del every
+            repeated = _repeated_hashes(ctx, hashes, sum(n for _, n in keyed))  # sorted: looked up by bisection
             out = []
             for doc, count, (first, n) in zip(docs, counts, keyed):
                 h = np.frombuffer(_read_at(hashes, 8 * first, 8 * n), dtype=np.int64)
@@ -291,6 +287,48 @@ def repeated_units(ctx: AuditContext, docs: Sequence["AnalysedDocument"], params
         return out
 
     return ctx.memo(("duplicate.repeated", tuple(id(d) for d in docs), *_units_key(params)), make)
+
+
+_HASHES_AT_ONCE = 1 << 22  # clause hashes sorted in memory at once (32 MB): ~200 MB of text
+
+
+def _repeated_hashes(ctx: AuditContext, hashes: BinaryIO, count: int, at_once: int | None = None) -> "np.ndarray":
+    """The values found twice or more among the `count` int64 hashes of `hashes`, sorted. Up to
+    ``_HASHES_AT_ONCE`` they are sorted in memory at once; more are first split by their top bits
+    into buckets (scratch files) of about that many, and each bucket is sorted alone, so the
+    memory this takes stays the same however large the archive."""
+    import numpy as np
+
+    at_once = at_once or _HASHES_AT_ONCE
+
+    def twice(values: "np.ndarray") -> "np.ndarray":
+        values.sort()
+        return np.unique(values[1:][values[1:] == values[:-1]])
+
+    def read(source: BinaryIO, n: int) -> "np.ndarray":
+        values = np.empty(n, dtype=np.int64)
+        source.readinto(values)
+        return values
+
+    hashes.seek(0)
+    if count <= at_once:
+        return twice(read(hashes, count))
+    bits = (-(-count // at_once) - 1).bit_length()  # 2**bits buckets
+    with ExitStack() as stack:
+        buckets = [stack.enter_context(ctx.scratch_file()) for _ in range(1 << bits)]
+        sizes = [0] * len(buckets)
+        for start in range(0, count, at_once):
+            chunk = read(hashes, min(at_once, count - start))
+            which = (chunk.view(np.uint64) >> np.uint64(64 - bits)).astype(np.intp)
+            for b in range(len(buckets)):
+                part = chunk[which == b]
+                buckets[b].write(part.tobytes())
+                sizes[b] += len(part)
+        found = []
+        for bucket, size in zip(buckets, sizes):
+            bucket.seek(0)
+            found.append(twice(read(bucket, size)))
+    return np.sort(np.concatenate(found))
 
 
 def _read_at(scratch: BinaryIO, offset: int, size: int) -> bytes:
