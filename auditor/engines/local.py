@@ -48,9 +48,10 @@ peaks near 190 MB, the largest worker near 230; at 200 MB, spilled, 97 and 272 (
 spilled: 450). A worker's memory is mostly fixed: ~120 MB of imports (pandas, pandera), bounded
 caches (labels, numerals) and a budget of pages kept loaded (``spill._PINNED_BYTES``, charged at
 what a page takes loaded). What still grows with the corpus is small: the exact duplicate mode
-holds 8 bytes a clause while it sorts its hashes and then only the clauses that repeat, the near
-mode a band of keys at a time (both keep the rest in scratch files, ``AuditContext.scratch_file``),
-year-over-year and magnitude slip make Metric objects only of the figures they compare.
+sorts its clause hashes 4M at a time (32 MB; more are split into buckets first) and then holds only
+the clauses that repeat, the near mode a band of keys at a time (both keep the rest in scratch
+files, ``AuditContext.scratch_file``), year-over-year and magnitude slip make Metric objects only
+of the figures they compare, and the parent holds a handle of a few dozen bytes per page.
 
 Parquet tables of an audit (documents, metrics, findings), shared with the Spark engine, are at the
 end of this module (``write_tables``): written into a temporary folder beside the target and renamed
