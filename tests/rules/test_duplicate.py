@@ -178,8 +178,10 @@ def _assert_near_index_holds_every_item(params, pages) -> None:
         if items:
             expected = duplicate.minhash([it.core for it in items], params.ngram, params.num_perm, params.seed, "uint32")
             assert (np.stack(list(index.columns()), axis=1) == duplicate.band_hashes(expected, params.bands)).all()
-    again = duplicate.near_items_at(AuditContext(pages), docs, params, index, range(len(items)))
-    assert [again[k] for k in range(len(items))] == items
+        again = duplicate.near_items_at(AuditContext(pages), docs, params, index, range(len(items)))
+        assert [again[k] for k in range(len(items))] == items
+        some = duplicate.near_items_at(AuditContext(pages), docs, params, index, range(1, len(items), 3))
+        assert some == {k: items[k] for k in range(1, len(items), 3)}
 
 
 def test_near_index_in_many_blocks_reads_each_band_whole(monkeypatch, pages):
@@ -189,6 +191,10 @@ def test_near_index_in_many_blocks_reads_each_band_whole(monkeypatch, pages):
     rule = BY_ID["D003"]
     pages = list(pages.values())
     _assert_near_index_holds_every_item(rule.params, pages)
+    # as the parent of a pool reads them: units and weights prepared in a worker
+    prepared = [type(d)(d.document, d.norm, d.segmentation, d.metrics, duplicate.prepare(d, RULES, None))
+                for d in pages]
+    _assert_near_index_holds_every_item(rule.params, prepared)
     with tempfile.TemporaryFile() as scratch:
         index = duplicate.near_index(AuditContext(pages), duplicate.in_path_order(AuditContext(pages)),
                                      rule.params, scratch)

@@ -420,10 +420,13 @@ class _PackedUnits:
             for u, placeholder in zip(units, placeholders))))
 
     def unpack(self, text: str) -> list[_Unit]:
-        n = self.ints
-        return [_Unit(n[i], None if n[i + 1] < 0 else n[i + 1], n[i + 2], n[i + 3],
-                      None if n[i + 4] else fold_key(text[n[i + 2]:n[i + 3]]) or None)
-                for i in range(0, len(n), 5)]
+        return [self.unit(text, q) for q in range(len(self.ints) // 5)]
+
+    def unit(self, text: str, q: int) -> _Unit:
+        """The page's unit number `q` alone."""
+        n, i = self.ints, 5 * q
+        return _Unit(n[i], None if n[i + 1] < 0 else n[i + 1], n[i + 2], n[i + 3],
+                     None if n[i + 4] else fold_key(text[n[i + 2]:n[i + 3]]) or None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -833,15 +836,18 @@ def near_items(docs: Sequence["AnalysedDocument"], units: list[list[_Unit]], wei
     items: list[_Item] = []
     for d, doc_units in enumerate(units):
         text = docs[d].norm.text
-        for u in doc_units:
-            t = text[u.start:u.end]
-            if u.key is None or not weigh.substantial(t):
-                continue
-            rest = weigh.strip_boilerplate(t)
-            core = u.key if rest == t else fold_key(rest)  # u.key is the text's fold_key
-            if len(core) >= params.ngram:
-                items.append(_Item(d, u, core))
+        items.extend(it for it in (_near_item(d, u, text, weigh, params) for u in doc_units) if it is not None)
     return items
+
+
+def _near_item(d: int, u: _Unit, text: str, weigh: _Weigher, params: Params) -> _Item | None:
+    """The unit as the near mode compares it, or None when it does not."""
+    t = text[u.start:u.end]
+    if u.key is None or not weigh.substantial(t):
+        return None
+    rest = weigh.strip_boilerplate(t)
+    core = u.key if rest == t else fold_key(rest)  # u.key is the text's fold_key
+    return _Item(d, u, core) if len(core) >= params.ngram else None
 
 
 class _NearIndex:
@@ -849,20 +855,30 @@ class _NearIndex:
     audit order, numbered from 0): its MinHash band keys, in a scratch file, and where each page's
     items start. LSH reads the keys a band at a time (8 bytes a sentence in memory, not 128: the
     keys of every sentence took 105 MB at 200 MB of text); the items themselves (a unit, the
-    compared text) are made again, page by page, only for the sentences LSH pairs
-    (``near_items_at``)."""
+    compared text) are made again only for the sentences LSH pairs (``near_items_at``), from
+    each one's unit number on its page, kept in the scratch file beside the keys."""
 
     def __init__(self, scratch: BinaryIO, bands: int):
         self.first = [0]  # page d's items are numbered first[d] to first[d + 1] - 1
         self.bands = bands
         self._scratch = scratch
-        self._blocks: list[tuple[int, int]] = []  # (offset, items): a batch's keys, band after band
+        self._blocks: list[tuple[int, int]] = []  # (offset, items): a batch's keys, band after band, then units
+        self._block_first = [0]  # the first item of each block, and one past the last
 
-    def add(self, keys: "np.ndarray") -> None:
-        """The band keys (items × bands) of the next batch of items."""
+    def add(self, keys: "np.ndarray", units: Sequence[int]) -> None:
+        """The band keys (items × bands) of the next batch of items, and each one's unit number
+        on its page."""
         offset = self._scratch.seek(0, 2)
         self._scratch.write(keys.T.tobytes())  # band-major: one band of the batch is one read
+        self._scratch.write(array("I", units).tobytes())
         self._blocks.append((offset, len(keys)))
+        self._block_first.append(self._block_first[-1] + len(keys))
+
+    def unit_of(self, k: int) -> int:
+        """Item k's unit number on its page."""
+        b = bisect_right(self._block_first, k) - 1
+        offset, n = self._blocks[b]
+        return array("I", _read_at(self._scratch, offset + 8 * n * self.bands + 4 * (k - self._block_first[b]), 4))[0]
 
     def column(self, band: int) -> "np.ndarray":
         """Every item's key of `band`, in item order."""
@@ -884,35 +900,53 @@ def near_index(ctx: AuditContext, docs: Sequence["AnalysedDocument"], params: Pa
     ``_MINHASH_BATCH_CHARS``, as ``minhash`` would cut one list of every text), kept in `scratch`."""
     index = _NearIndex(scratch, params.bands)
     weights = _Weights(params, ctx.regex_timeout)
-    batch, chars = [], 0
+    batch: list[str] = []
+    units: list[int] = []
+    chars = 0
+
+    def add() -> None:
+        index.add(band_hashes(minhash(batch, params.ngram, params.num_perm, params.seed, "uint32"), params.bands), units)
+
     for doc in docs:
-        items = near_items([doc], [_units_once(ctx, doc, params)], _page_weigher(weights, doc, params), params)
-        index.first.append(index.first[-1] + len(items))
-        for it in items:
-            batch.append(it.core)
-            chars += len(it.core)
+        weigh, text, count = _page_weigher(weights, doc, params), doc.norm.text, 0
+        for q, u in enumerate(_units_once(ctx, doc, params)):
+            it = _near_item(0, u, text, weigh, params)
+            if it is not None:
+                batch.append(it.core)
+                units.append(q)
+                chars += len(it.core)
+                count += 1
+        index.first.append(index.first[-1] + count)
         if chars >= _MINHASH_BATCH_CHARS:
-            index.add(band_hashes(minhash(batch, params.ngram, params.num_perm, params.seed, "uint32"), params.bands))
-            batch, chars = [], 0
+            add()
+            batch, units, chars = [], [], 0
     if batch:
-        index.add(band_hashes(minhash(batch, params.ngram, params.num_perm, params.seed, "uint32"), params.bands))
+        add()
     return index
 
 
 def near_items_at(ctx: AuditContext, docs: Sequence["AnalysedDocument"], params: Params, index: _NearIndex,
                   wanted: Iterable[int]) -> dict[int, _Item]:
-    """The items numbered `wanted` (``_NearIndex``), made again from their pages."""
+    """The items numbered `wanted` (``_NearIndex``), made again from their units alone (LSH pairs
+    a few sentences of most pages: making every item of those pages again cost a quarter of the
+    rule)."""
     by_page: dict[int, list[int]] = defaultdict(list)
     for k in sorted(set(wanted)):
         by_page[index.page_of(k)].append(k)
     weights = _Weights(params, ctx.regex_timeout)
     out: dict[int, _Item] = {}
+    key = _units_key(params)
     for d, ks in by_page.items():
-        doc = docs[d]
-        items = near_items([doc], [_units_once(ctx, doc, params)], _page_weigher(weights, doc, params), params)
+        doc, text = docs[d], docs[d].norm.text
+        packed = getattr(doc, "prepared", {}).get(key)
+        units = _units(doc, params, ctx.regex_timeout) if packed is None else None
+        weights.forget()  # a page at a time, as near_index weighed them
+        weigh = _Weigher(params, weights=weights)
         for k in ks:
-            it = items[k - index.first[d]]
-            out[k] = _Item(d, it.unit, it.core)
+            q = index.unit_of(k)
+            it = _near_item(d, packed.unit(text, q) if units is None else units[q], text, weigh, params)
+            assert it is not None, "the near index's unit numbers are off"
+            out[k] = it
     return out
 
 
@@ -932,7 +966,7 @@ def _near(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["Analyse
         if index.first[-1] < 2:
             return
         pairs = sorted(lsh_candidates(index.columns(), params.max_bucket))
-    items = near_items_at(ctx, docs, params, index, (k for pair in pairs for k in pair))
+        items = near_items_at(ctx, docs, params, index, (k for pair in pairs for k in pair))
     weigh = _Weigher(params, ctx.regex_timeout)  # for the reported sentences' figures
     grams: dict[int, frozenset[str]] = {}
 
