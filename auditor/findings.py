@@ -11,7 +11,8 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Literal, Mapping
+from collections import Counter
+from typing import Any, Iterable, Literal, Mapping
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
@@ -61,6 +62,35 @@ class Finding:
         return Finding, (self.rule, self.category, self.severity, self.message, self.document, self.start,
                          self.end, self.line, self.column, self.text, self.related, self.evidence,
                          self.fingerprint, self.suppressed)
+
+
+@dataclass
+class Tally:
+    """What a summary counts of a run's findings: the active ones by severity and by category,
+    and how many are suppressed. Kept by findings written to disk as they are written, so a report
+    of a spilled audit does not read them all once more only to count them."""
+
+    by_severity: Counter = field(default_factory=Counter)
+    by_category: Counter = field(default_factory=Counter)
+    suppressed: int = 0
+
+    def add(self, findings: Iterable[Finding]) -> None:
+        for f in findings:
+            if f.suppressed is None:
+                self.by_severity[f.severity] += 1
+                self.by_category[f.category] += 1
+            else:
+                self.suppressed += 1
+
+    @classmethod
+    def of(cls, findings: Iterable[Finding]) -> "Tally":
+        """The findings' tally: the one they keep (``SpilledFindings.tally``), else counted."""
+        kept = getattr(findings, "tally", None)
+        if kept is not None:
+            return kept
+        tally = cls()
+        tally.add(findings)
+        return tally
 
 
 def line_and_column(original: str, offset: int) -> tuple[int, int]:

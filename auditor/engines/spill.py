@@ -37,6 +37,7 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any, BinaryIO, Iterable, Iterator, Sequence
 
 from ..errors import UsageError
+from ..findings import Tally
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..findings import Finding
@@ -184,15 +185,16 @@ class Spill:
 
     def findings(self, findings: Iterable["Finding"], name: str) -> "SpilledFindings":
         """`findings` written to a file of this folder, in order, a batch at a time."""
-        extents, count = [], 0
+        extents, count, tally = [], 0, Tally()
         try:
             with open(os.path.join(self.folder, name), "wb") as out:
                 for batch in _batches(findings, _FINDINGS_BATCH):
                     extents.append(_dump(out, batch))
                     count += len(batch)
+                    tally.add(batch)
         except OSError as exc:
             raise _spill_error(exc, os.path.dirname(self.folder)) from None
-        return SpilledFindings(self, name, extents, count)
+        return SpilledFindings(self, name, extents, count, tally)
 
     def finding_log(self, name: str) -> "FindingLog":
         return FindingLog(self, name)
@@ -328,8 +330,9 @@ class SpilledFindings(Sequence["Finding"]):
     the parent does not hold the findings of the whole corpus (~400 bytes each) while the rules
     run and the reports are written."""
 
-    def __init__(self, spill: Spill, file: str, extents: list[Extent], count: int):
+    def __init__(self, spill: Spill, file: str, extents: list[Extent], count: int, tally: "Tally"):
         self._spill, self._file, self._extents, self._count = spill, file, extents, count
+        self.tally = tally  # counted as they were written: a summary need not read them again
         self._batch: tuple[int, list] = (-1, [])
 
     def __len__(self) -> int:
@@ -371,6 +374,7 @@ class FindingLog:
         self._extents: list[Extent] = []
         self._buffer: list = []
         self._count = 0
+        self._tally = Tally()
         try:
             self._out = open(os.path.join(spill.folder, name), "wb")
         except OSError as exc:
@@ -379,6 +383,7 @@ class FindingLog:
     def extend(self, findings: Sequence["Finding"]) -> None:
         self._buffer.extend(findings)
         self._count += len(findings)
+        self._tally.add(findings)
         while len(self._buffer) >= _FINDINGS_BATCH:
             self._write(self._buffer[:_FINDINGS_BATCH])
             del self._buffer[:_FINDINGS_BATCH]
@@ -388,7 +393,7 @@ class FindingLog:
             self._write(self._buffer)
             self._buffer = []
         self._out.close()
-        return SpilledFindings(self._spill, self._name, self._extents, self._count)
+        return SpilledFindings(self._spill, self._name, self._extents, self._count, self._tally)
 
     def _write(self, batch: list) -> None:
         try:

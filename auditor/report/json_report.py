@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from .. import __version__
 from ..extract.packed_metrics import contract_records, field_reader
-from ..findings import Finding
+from ..findings import Finding, Tally
 from ..metrics import CONTRACT_FIELDS, Metric
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -58,13 +57,7 @@ def finding_items(result: "AuditResult", start: int = 0, stop: int | None = None
 def report_parts(result: "AuditResult") -> dict[str, Any]:
     """``report_dict`` with its three long arrays (documents, metrics, findings) left ``Lazy``:
     written item by item, a report of 10^5 findings never exists as dicts or as one string."""
-    by_severity, by_category, suppressed = Counter(), Counter(), 0
-    for f in result.findings:  # one pass, no list: the findings may be on disk (SpilledFindings)
-        if f.suppressed is None:
-            by_severity[f.severity] += 1
-            by_category[f.category] += 1
-        else:
-            suppressed += 1
+    tally = Tally.of(result.findings)  # the findings may be on disk: counted as they were written
     return {
         "schema_version": 1,
         "tool": {"name": "auditor", "version": __version__, "rules": list(result.rule_set.files)},
@@ -73,10 +66,10 @@ def report_parts(result: "AuditResult") -> dict[str, Any]:
         "findings": Lazy(finding_items(result)),
         "summary": {
             "documents": len(result.documents),
-            "findings": sum(by_severity.values()),
-            "by_severity": dict(by_severity),
-            "by_category": dict(by_category),
-            "suppressed": suppressed,
+            "findings": sum(tally.by_severity.values()),
+            "by_severity": dict(tally.by_severity),
+            "by_category": dict(tally.by_category),
+            "suppressed": tally.suppressed,
             "elapsed_s": round(result.elapsed_s, 3),
         },
     }

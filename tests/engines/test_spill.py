@@ -19,6 +19,7 @@ from auditor.config import Config, load_config
 from auditor.engines import spill as spill_module
 from auditor.engines.spill import Spill, SpilledDocument, SpilledFindings
 from auditor.errors import InputError, UsageError
+from auditor.findings import Tally
 from auditor.report.html import iter_html
 from auditor.report.json_report import iter_json
 from auditor.report.sarif import render_sarif
@@ -185,6 +186,8 @@ def test_spilled_findings_take_inline_comments_and_the_baseline_as_held_ones(cor
     assert reasons == {"inline", "baseline"}
     assert isinstance(spilled.findings, SpilledFindings)
     assert dump(spilled.findings) == dump(held.findings)
+    # counted as they were written to disk, suppressed ones apart: what the report's summary says
+    assert spilled.findings.tally == Tally.of(list(held.findings)) and spilled.findings.tally.suppressed > 0
     (folder,) = spill_tmp.iterdir()  # the spilled audit's: besides the pages, only the final findings are left
     assert {p.name for p in folder.iterdir() if not p.name.startswith("chunk-")} == {"findings+"}
 
