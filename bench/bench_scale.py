@@ -90,14 +90,22 @@ def build_corpus(folder: Path, megabytes: float, seed: int = 7) -> dict:
     # at place i + k + 1: two pages made from one fixture differ in every mutated character (with
     # a random table each, pages agreed on a character now and then, and a clause with one or two
     # mutated characters was then printed on both: a copy nobody injected). Distinct while a
-    # fixture has fewer pages than the pool has characters (1399: a corpus of some 250 MB).
+    # fixture has fewer pages than the pool has characters (1399: a corpus of some 250 MB); past
+    # that, each further round of as many pages takes a new random order of its own (two rounds
+    # agree on a character by chance, 1 in 1399: a clause of 3 or more mutated characters on two
+    # pages alike about once in 10^9; the rest have their figures offset by the copy number).
     orders = [rng.sample(pool, len(pool)) for _ in pages]
+    round_orders: dict[tuple[int, int], list[str]] = {}
     texts, size = [], 0
     while size < megabytes * MB:
         fixture = len(texts) % len(pages)
-        page, order = pages[fixture], orders[fixture]
         copy = len(texts) // len(pages)  # the how-manieth page made from this fixture
-        table = str.maketrans(dict(zip(order, order[copy + 1:] + order[:copy + 1])))
+        turn, shift = divmod(copy, len(pool))
+        page, order = pages[fixture], orders[fixture]
+        if turn:  # its own generator: the corpora below one round stay as they were built before
+            order = round_orders.setdefault((turn, fixture), random.Random(
+                (seed * 1_000_003 + turn) * 1_009 + fixture).sample(pool, len(pool)))
+        table = str.maketrans(dict(zip(order, order[shift + 1:] + order[:shift + 1])))
 
         def nudge(m: regex.Match) -> str:
             if len(m.group()) == 4 and YEAR.fullmatch(m.group()):
