@@ -139,15 +139,24 @@ def metrics_where(metrics: Sequence[Metric], names: Sequence[str], keep: Callabl
     """The metrics for which ``keep(*fields)`` holds, `fields` their values of `names`, in order.
     Packed metrics are tested on their columns and only those kept are made into Metric objects:
     a corpus rule that compares a tenth of the audit's figures holds only that tenth."""
+    item = metrics._item if isinstance(metrics, PackedMetrics) else metrics.__getitem__
+    return (item(k) for k, _ in fields_where(metrics, names, keep))
+
+
+def fields_where(metrics: Sequence[Metric], names: Sequence[str], keep: Callable[..., bool]
+                 ) -> Iterator[tuple[int, tuple]]:
+    """(k, fields) for each metric k for which ``keep(*fields)`` holds, `fields` its values of
+    `names`, in order; packed metrics are read off their columns, no Metric made."""
     if isinstance(metrics, PackedMetrics):
         columns = [metrics.column(name) for name in names]
         for k, values in enumerate(zip(*columns)):
             if keep(*values):
-                yield metrics._item(k)
+                yield k, values
         return
-    for m in metrics:
-        if keep(*(getattr(m, name) for name in names)):
-            yield m
+    for k, m in enumerate(metrics):
+        values = tuple(getattr(m, name) for name in names)
+        if keep(*values):
+            yield k, values
 
 
 def field_reader(metrics: Sequence[Metric]) -> Callable[[int, str], Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Hashable, Iterable, Mapping, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Hashable, Iterable, Iterator, Mapping, Sequence, TypeVar
 
 from ..findings import Finding, Related, Severity, fingerprint, line_and_column
 from ..metrics import Metric
@@ -49,6 +49,17 @@ class AuditContext:
         from ..extract.packed_metrics import metrics_where
 
         return [m for doc in self.documents for m in metrics_where(doc.metrics, names, keep)]
+
+    def fields_where(self, names: Sequence[str], keep: Callable[..., bool]) -> Iterator[tuple[int, int, tuple]]:
+        """(document number, metric number, fields) of each metric of the audit for which
+        ``keep(*fields)`` holds, `fields` its values of `names`, in document order: for a rule that
+        keeps a few numbers of many figures, and makes Metric objects only of those it reports
+        (``self.documents[d].metrics[k]``)."""
+        from ..extract.packed_metrics import fields_where
+
+        for d, doc in enumerate(self.documents):
+            for k, fields in fields_where(doc.metrics, names, keep):
+                yield d, k, fields
 
     def scratch_file(self) -> AbstractContextManager[BinaryIO]:
         """A file for a rule's working data that grows with the audit: an unnamed temporary file

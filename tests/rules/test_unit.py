@@ -3,7 +3,14 @@ fixtures through the pipeline for the named cases (大安's 0.7万元/7000元, 0
 
 from __future__ import annotations
 
+import math
+import statistics
+
 import pytest
+from hypothesis import given, settings, strategies as st
+
+from auditor.extract.packed_metrics import PackedMetrics
+from auditor.rules.kinds import unit as unit_kind
 
 from .handmade import HandDoc, assert_rule_file, fig, rules_of, run
 
@@ -170,6 +177,48 @@ def test_u006_ordinary_spread_is_not_a_slip():
     doc = HandDoc(SLIP.replace("28.74元", "7000元"),
                   [fig("28.74万元", metric="relief_funds"), fig("7000元", metric="relief_funds")])
     assert _run("U006", doc) == []
+
+
+def _slips_by_definition(docs, params) -> list[tuple]:
+    """U006 as its definition reads, quadratic: each figure in the base unit whose peers (the same
+    entity's same metric, itself left out) have a median `factor` (± `tolerance`) times it, with
+    the three peers nearest `factor` times it (ties in audit order)."""
+    lo, hi = params.factor / params.tolerance, params.factor * params.tolerance
+    figures = [m for doc in docs for m in doc.metrics
+               if not m.placeholder and m.value and m.value > 0 and m.unit and m.entity and m.metric]
+    out = []
+    for m in figures:
+        peers = [p for p in figures if p is not m and (p.entity, p.metric) == (m.entity, m.metric)]
+        if not peers or unit_kind._as_written(m) != params.base_unit:
+            continue
+        median = statistics.median(p.value for p in peers)
+        if lo <= median / m.value <= hi:
+            close = sorted(peers, key=lambda p: abs(math.log(p.value / (m.value * params.factor))))[:3]
+            out.append((m.document, m.start, m.end, median, [(p.document, p.start) for p in close]))
+    return sorted(out)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["洮南市", "大安市", "通榆县"]), st.sampled_from([2020, 2021, 2022]),
+                          st.lists(st.tuples(st.sampled_from(["28.74", "30", "12.5", "2874", "0.3"]),
+                                             st.sampled_from(["元", "万元"])), min_size=1, max_size=4)),
+                min_size=1, max_size=6))
+def test_u006_finds_what_its_definition_says(pages):
+    """Figures kept as values and places, Metric objects made for slips and peers only, pages
+    looked at one at a time: the same slips, medians and peers as the rule's definition."""
+    docs = []
+    for n, (entity, year, amounts) in enumerate(pages):
+        text = f"本报讯 {year}年，{entity}总工会" + "".join(f"发放救助资金{v}{u}，" for v, u in amounts) + "成效明显。"
+        docs.append(HandDoc(text, [fig(f"{v}{u}", metric="relief_funds") for v, u in amounts], path=f"p{n:02d}.txt"))
+    params = RULES["U006"].params
+    found = sorted((f.document, f.start, f.end, f.evidence["peer_median"],
+                    [(r.document, r.start) for r in f.related]) for f in _run("U006", *docs))
+    assert found == _slips_by_definition(docs, params)
+    for doc in docs:  # as the engines hold them: the metrics packed in columns, read off in place
+        doc.metrics = PackedMetrics.pack(doc.metrics, len(doc.original))
+        assert isinstance(doc.metrics, PackedMetrics)
+    assert sorted((f.document, f.start, f.end, f.evidence["peer_median"], [(r.document, r.start) for r in f.related])
+                  for f in _run("U006", *docs)) == found
 
 
 # ---------------------------------------------------------------- the rule file

@@ -22,6 +22,7 @@ unit there is 元, the 万 belonging to the numeral).
 from __future__ import annotations
 
 import math
+from array import array
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from typing import TYPE_CHECKING, Iterable, Iterator, Literal
@@ -96,8 +97,13 @@ def _spell(value: float, unit: str, approx: str | None = None) -> str:
 def _as_written(m: Metric) -> str:
     """The unit as the writer wrote it, scale included: 万元 for 28.74万元 and also for 4.3万余元,
     whose surface unit from the parser is 元 (there the 万 belongs to the numeral)."""
-    prefix = "亿" if "亿" in m.text else "万" if "万" in m.text else ""
-    return prefix + (m.unit or "")
+    return _written(m.text, m.unit)
+
+
+def _written(text: str, unit: str | None) -> str:
+    """``_as_written`` of a figure's text and unit."""
+    prefix = "亿" if "亿" in text else "万" if "万" in text else ""
+    return prefix + (unit or "")
 
 
 def _flat(text: str) -> str:
@@ -375,58 +381,83 @@ def _bare_scale(rule: Rule, params: Params, ctx: AuditContext) -> Iterator[Findi
 def _magnitude_slip(rule: Rule, params: Params, ctx: AuditContext) -> Iterator[Finding]:
     """28.74元 where the same entity's same metric is 28.74万元 elsewhere: 元 written for 万元."""
     per_head = timed(params.per_head, ctx.regex_timeout)
-    # A page's clauses are indexed only when one of its figures is a candidate, one whose group's
-    # median is `factor` times it: the rule reads the whole audit, and an index of every page at
-    # once cost more memory than the documents held (and kept every spilled page loaded).
-    docs = {doc.path: doc for doc in ctx.documents}
-    pages: dict[str, _Page] = {}
-    groups: dict[tuple[str, str], list[Metric]] = defaultdict(list)
-    candidates = ctx.metrics_where(
-        ("placeholder", "value", "unit", "entity", "metric", "dimension"),
-        lambda placeholder, value, unit, entity, metric, dimension:
-            _usable_fields(placeholder, value, unit) and value > 0 and entity and metric
-            and _dimension_in(dimension, params))
-    for m in candidates:
-        groups[(m.entity, m.metric)].append(m)
+    documents = ctx.documents
+    # Of every usable figure only its value and where it is (document, metric number) are kept,
+    # grouped by (entity, metric); Metric objects are made for the slips and their peers alone.
+    # A Metric for every figure of the archive took ~1 GB at 1 GB of text.
+    groups: dict[tuple[str, str], _Group] = {}
+    for d, k, (value, unit, text, entity, metric, _, _) in ctx.fields_where(
+            ("value", "unit", "text", "entity", "metric", "placeholder", "dimension"),
+            lambda value, unit, text, entity, metric, placeholder, dimension:
+                _usable_fields(placeholder, value, unit) and value > 0 and entity and metric
+                and _dimension_in(dimension, params)):
+        group = groups.get((entity, metric)) or groups.setdefault((entity, metric), _Group())
+        group.add(value, d, k, _written(text, unit) == params.base_unit)
     lo, hi = params.factor / params.tolerance, params.factor * params.tolerance
-    for members in groups.values():
-        if len(members) < 2:
+    slips: list[tuple[int, int, _Group, int, float]] = []  # (document, metric, group, member, peer median)
+    for group in groups.values():
+        if len(group) < 2:
             continue
-        group = _Group(members)
-        for i, m in enumerate(members):
-            if _as_written(m) != params.base_unit:
-                continue
-            median = group.median_without(m.value)
-            ratio = median / m.value
-            if not lo <= ratio <= hi:
-                continue
-            page = pages.get(m.document) or pages.setdefault(m.document, _Page(docs[m.document]))
-            if page.per_head(m, per_head):
-                continue
-            target = m.value * params.factor
-            close = group.nearest(target, i)
-            big = next((u for u in params.scaled_units if _unit_scale(u) == params.factor), None)
-            suggestion = f"{_fmt(m.value)}{big}" if big else ""
-            yield ctx.finding_at(
-                rule, page.doc, m.start, m.end,
-                evidence={"value": m.value, "peer_median": median, "ratio": round(ratio, 2),
-                          "factor": params.factor, "peers": [p.value for p in close], "suggestion": suggestion},
-                related=[ctx.related_metric(p, _note(ctx, "该单位同一指标", "the same metric of the same organisation"))
-                         for p in close],
-                fields={"suggestion": suggestion or "?"})
+        group.index()
+        for i in group.in_base:
+            median = group.median_without(group.value(i))
+            if lo <= median / group.value(i) <= hi:
+                slips.append((*group.place(i), group, i, median))
+    # A page's clauses are indexed to look before a slip ("每人…"), one page at a time: slips in
+    # document order, each page let go before the next (held for every page with a slip, they
+    # took more memory than the documents).
+    slips.sort(key=lambda slip: slip[:2])
+    page: _Page | None = None
+    for d, k, group, i, median in slips:
+        if page is None or page.doc is not documents[d]:
+            page = _Page(documents[d])
+        m = page.doc.metrics[k]
+        if page.per_head(m, per_head):
+            continue
+        close = [documents[e].metrics[j] for e, j in map(group.place, group.nearest(m.value * params.factor, i))]
+        big = next((u for u in params.scaled_units if _unit_scale(u) == params.factor), None)
+        suggestion = f"{_fmt(m.value)}{big}" if big else ""
+        yield ctx.finding_at(
+            rule, page.doc, m.start, m.end,
+            evidence={"value": m.value, "peer_median": median, "ratio": round(median / m.value, 2),
+                      "factor": params.factor, "peers": [p.value for p in close], "suggestion": suggestion},
+            related=[ctx.related_metric(p, _note(ctx, "该单位同一指标", "the same metric of the same organisation"))
+                     for p in close],
+            fields={"suggestion": suggestion or "?"})
 
 
 class _Group:
-    """The figures of one (entity, metric), indexed so that the median of all but one figure and
-    the three figures nearest a value each cost a bisection, not a pass over the group (a group
-    of thousands of figures made magnitude-slip quadratic)."""
+    """The figures of one (entity, metric): each one's value and place, and whether it is written
+    in the base unit; indexed (``index``) so that the median of all but one figure and the three
+    figures nearest a value each cost a bisection, not a pass over the group (a group of
+    thousands of figures made magnitude-slip quadratic). Members are numbered in audit order."""
 
-    def __init__(self, members: list[Metric]):
-        self.members = members
-        self.values = sorted(m.value for m in members)
-        runs: dict[float, list[int]] = defaultdict(list)  # value -> indexes into members, ascending
-        for i, m in enumerate(members):
-            runs[m.value].append(i)
+    def __init__(self) -> None:
+        self._values = array("d")
+        self._places = array("q")  # document << 32 | metric number
+        self.in_base = array("q")  # the members written in the base unit
+
+    def add(self, value: float, document: int, k: int, in_base: bool) -> None:
+        if in_base:
+            self.in_base.append(len(self._values))
+        self._values.append(value)
+        self._places.append(document << 32 | k)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def value(self, i: int) -> float:
+        return self._values[i]
+
+    def place(self, i: int) -> tuple[int, int]:
+        """(document number, metric number) of member i."""
+        return self._places[i] >> 32, self._places[i] & 0xFFFFFFFF
+
+    def index(self) -> None:
+        self.values = sorted(self._values)
+        runs: dict[float, list[int]] = defaultdict(list)  # value -> members, ascending
+        for i, value in enumerate(self._values):
+            runs[value].append(i)
         self.run_values = sorted(runs)
         self.runs = [runs[v] for v in self.run_values]
 
@@ -440,8 +471,8 @@ class _Group:
 
         return at(n // 2) if n % 2 else (at(n // 2 - 1) + at(n // 2)) / 2
 
-    def nearest(self, target: float, skip: int, k: int = 3) -> list[Metric]:
-        """The k members other than members[skip] nearest `target` in ratio, ties in member order:
+    def nearest(self, target: float, skip: int, k: int = 3) -> list[int]:
+        """The k members other than `skip` nearest `target` in ratio, ties in member order:
         sorted(others, key=|log(value / target)|)[:k]. Distances grow away from `target` on
         either side, so runs of equal values are taken outward from it, the nearer side first."""
         def dist(j: int) -> float:
@@ -461,7 +492,7 @@ class _Group:
             else:
                 taken, left, right = sorted(self.runs[left] + self.runs[right]), left - 1, right + 1
             out.extend(j for j in taken if j != skip)
-        return [self.members[j] for j in out[:k]]
+        return out[:k]
 
 
 def _unit_scale(surface: str) -> float:
