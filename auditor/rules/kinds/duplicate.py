@@ -961,28 +961,32 @@ def _page_weigher(weights: _Weights, doc: "AnalysedDocument", params: Params) ->
 
 
 def _near(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["AnalysedDocument"]) -> Iterable[Finding]:
+    import numpy as np
+
     with ctx.scratch_file() as scratch:
         index = near_index(ctx, docs, params, scratch)
         if index.first[-1] < 2:
             return
-        pairs = sorted(lsh_candidates(index.columns(), params.max_bucket))
-        items = near_items_at(ctx, docs, params, index, (k for pair in pairs for k in pair))
+        pairs = lsh_candidates(index.columns(), params.max_bucket)
+        items = near_items_at(ctx, docs, params, index, np.union1d(pairs >> 32, pairs & 0xFFFFFFFF).tolist())
     weigh = _Weigher(params, ctx.regex_timeout)  # for the reported sentences' figures
-    grams: dict[int, frozenset[str]] = {}
 
     def ngrams(k: int) -> frozenset[str]:
-        if k not in grams:
-            c = items[k].core
-            grams[k] = frozenset(c[x:x + params.ngram] for x in range(len(c) - params.ngram + 1))
-        return grams[k]
+        c = items[k].core
+        return frozenset(c[x:x + params.ngram] for x in range(len(c) - params.ngram + 1))
 
+    # Pairs come in order of their first item: its n-grams are made once for all its pairs, the
+    # second's each time (kept for every paired sentence, they were most of the rule's memory).
     matches: dict[int, dict[int, float]] = defaultdict(dict)
-    for a, b in pairs:
+    first, ga = -1, frozenset()
+    for a, b in pair_list(pairs):
         ia, ib = items[a], items[b]
         if ia.core == ib.core or ia.unit.key == ib.unit.key or (ia.doc == ib.doc and not params.within_document) \
                 or (ia.doc != ib.doc and not params.across_documents):
             continue
-        ga, gb = ngrams(a), ngrams(b)
+        if a != first:
+            first, ga = a, ngrams(a)
+        gb = ngrams(b)
         similarity = len(ga & gb) / len(ga | gb)
         if similarity >= params.threshold:
             matches[a][b] = matches[b][a] = similarity
@@ -1089,26 +1093,37 @@ def band_hashes(signatures, bands: int):
     return keys
 
 
-def lsh_candidates(columns: Iterable["np.ndarray"], max_bucket: int) -> set[tuple[int, int]]:
-    """Pairs (i < j) of items that share the key of at least one band: `columns` gives each band's
-    keys of every item (``band_hashes`` columns: ``keys.T`` of its result, or ``_NearIndex.columns``).
+def lsh_candidates(columns: Iterable["np.ndarray"], max_bucket: int) -> "np.ndarray":
+    """Pairs (i < j) of items that share the key of at least one band, as one sorted array of
+    ``i << 32 | j`` (``pair_list`` makes tuples of it); `columns` gives each band's keys of every
+    item (``band_hashes`` columns: ``keys.T`` of its result, or ``_NearIndex.columns``).
 
-    Buckets are found band by band with numpy: the band's keys sorted, equal runs cut out; only
-    buckets of 2 to `max_bucket` members reach Python."""
+    Buckets are found band by band with numpy: the band's keys sorted, equal runs cut out, and the
+    pairs of all buckets of one size made at once; only buckets of 2 to `max_bucket` members pair.
+    8 bytes a pair: a set of tuples took ~150, and pairs grow faster than the archive."""
     import numpy as np
 
-    pairs: set[tuple[int, int]] = set()
+    pairs = np.zeros(0, dtype=np.int64)
     for column in columns:
         count = len(column)
         if count < 2:
             break
         column = np.ascontiguousarray(column)
-        order = np.argsort(column, kind="stable")  # members of a bucket stay in index order
+        order = np.argsort(column, kind="stable").astype(np.int64)  # members of a bucket stay in index order
         ordered = column[order]
         cuts = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
+        del ordered
         starts, ends = np.concatenate(([0], cuts)), np.concatenate((cuts, [count]))
-        for a, b in zip(starts[(ends - starts > 1) & (ends - starts <= max_bucket)].tolist(),
-                        ends[(ends - starts > 1) & (ends - starts <= max_bucket)].tolist()):
-            members = order[a:b].tolist()
-            pairs.update((x, y) for k, x in enumerate(members) for y in members[k + 1:])
+        sizes = ends - starts
+        found = [pairs]
+        for size in np.unique(sizes[(sizes > 1) & (sizes <= max_bucket)]).tolist():
+            first = starts[sizes == size][:, None]
+            left, right = np.triu_indices(size, 1)
+            found.append(((order[first + left] << 32) | order[first + right]).ravel())
+        pairs = np.unique(np.concatenate(found))
     return pairs
+
+
+def pair_list(pairs: "np.ndarray") -> list[tuple[int, int]]:
+    """``lsh_candidates``' pairs as (i, j) tuples, in order."""
+    return list(zip((pairs >> 32).tolist(), (pairs & 0xFFFFFFFF).tolist()))
