@@ -575,9 +575,14 @@ class _Weigher:
 def _exact(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["AnalysedDocument"],
            units: list[list[_Unit]], weigh: _Weigher) -> Iterable[Finding]:
     index = _repeated_keys(units)  # key -> (doc, unit) in audit order, for keys found twice or more
-    # the units with a key, in page order: of a _RepeatedUnits only those it lists (the others never pair)
-    keyed = [list(doc_units.keyed()) if isinstance(doc_units, _RepeatedUnits) else
-             [(q, u.key) for q, u in enumerate(doc_units) if u.key is not None] for doc_units in units]
+    def keyed(d: int) -> Iterable[tuple[int, str]]:
+        """(unit number, key) of the units of document d with a key, in page order: of a
+        _RepeatedUnits only those it lists (the others never pair). Made when walked, not kept."""
+        doc_units = units[d]
+        if isinstance(doc_units, _RepeatedUnits):
+            return doc_units.keyed()
+        return ((q, u.key) for q, u in enumerate(doc_units) if u.key is not None)
+
     seed_ok: dict[str, bool] = {}
 
     def seeds(d: int, q: int) -> bool:  # substantial by itself
@@ -589,7 +594,7 @@ def _exact(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["Analys
     # For runs of units none of which seeds (below): from each unit, the shortest run of units that
     # repeat, seed nothing and are substantial together; indexed like the keys.
     starts = [_windows(doc_units, docs[d].norm.text, weigh, lambda i, d=d: not seeds(d, i),
-                       [q for q, key in keyed[d] if key in index])
+                       [q for q, key in keyed(d) if key in index])
               for d, doc_units in enumerate(units)]
     windows: dict[tuple[str, ...], list[tuple[int, int]]] = defaultdict(list)
     for d, doc_windows in enumerate(starts):
@@ -598,7 +603,7 @@ def _exact(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["Analys
     occurrences: dict[tuple[str, ...], list[tuple[int, int]]] = {}
     for d, doc_units in enumerate(units):
         covered: set[int] = set()
-        for q, key in keyed[d]:  # only units with a key can seed
+        for q, key in keyed(d):  # only units with a key can seed
             if key not in index or q in covered or index[key][0] == (d, q) or not seeds(d, q):
                 continue
             u = doc_units[q]
