@@ -47,11 +47,14 @@ piece (``iter_json``, ``iter_html``), the long arrays of a large JSON report by 
 peaks near 190 MB, the largest worker near 230; at 200 MB, spilled, 97 and 272 (one process,
 spilled: 450). A worker's memory is mostly fixed: ~120 MB of imports (pandas, pandera), bounded
 caches (labels, numerals) and a budget of pages kept loaded (``spill._PINNED_BYTES``, charged at
-what a page takes loaded). What still grows with the corpus is small: the exact duplicate mode
-sorts its clause hashes 4M at a time (32 MB; more are split into buckets first) and then holds only
-the clauses that repeat, the near mode a band of keys at a time (both keep the rest in scratch
-files, ``AuditContext.scratch_file``), year-over-year and magnitude slip make Metric objects only
-of the figures they compare, and the parent holds a handle of a few dozen bytes per page.
+what a page takes loaded). The parent stays near 90 MB at 1 GB (a handle of a few dozen bytes per
+page). What grows with the corpus is in the corpus-wide rules, each run alone on 1 GB of text
+(27,450 pages): the exact duplicate mode, ~610 MB (it sorts clause hashes 4M at a time, 32 MB,
+splitting more into buckets first, then holds the clauses that repeat, their keys and where each
+is); the near mode, ~590 MB before its LSH arrays were trimmed (a band of keys at a time, the
+candidate pairs 8 bytes each, the paired sentences); year-over-year, ~310 MB (an observation per
+comparable figure, ~180 bytes); magnitude slip, ~280 MB (a value and a place per usable figure).
+Both duplicate modes keep the rest in scratch files (``AuditContext.scratch_file``).
 
 Parquet tables of an audit (documents, metrics, findings), shared with the Spark engine, are at the
 end of this module (``write_tables``): written into a temporary folder beside the target and renamed
