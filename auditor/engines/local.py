@@ -51,7 +51,7 @@ what a page takes loaded). The parent stays near 90 MB at 1 GB (a handle of a fe
 page). What grows with the corpus is in the corpus-wide rules, each run alone on 1 GB of text
 (27,450 pages): the exact duplicate mode, ~610 MB (it sorts clause hashes 4M at a time, 32 MB,
 splitting more into buckets first, then holds the clauses that repeat, their keys and where each
-is); the near mode, ~590 MB before its LSH arrays were trimmed (a band of keys at a time, the
+is); the near mode, ~370 MB (a band of keys at a time, LSH's arrays of 8 bytes an item, the
 candidate pairs 8 bytes each, the paired sentences); year-over-year, ~310 MB (an observation per
 comparable figure, ~180 bytes); magnitude slip, ~280 MB (a value and a place per usable figure).
 Both duplicate modes keep the rest in scratch files (``AuditContext.scratch_file``).
