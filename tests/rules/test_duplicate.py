@@ -27,7 +27,7 @@ from auditor.rules.context import AuditContext
 from auditor.rules.engine import run_rules
 from auditor.rules.kinds.doubling import _PUNCT, _Compared, _doublings, _repeats
 from auditor.rules.kinds import duplicate
-from auditor.rules.kinds.duplicate import (_repeated_keys, _RepeatedUnits, _Unit, band_hashes, content_len,
+from auditor.rules.kinds.duplicate import (_PlaceIndex, _RepeatedUnits, _Unit, band_hashes, content_len,
                                           lsh_candidates, minhash, pair_list)
 from auditor.rules.loader import load_rule_file
 
@@ -477,19 +477,29 @@ def test_the_index_holds_every_key_found_twice_and_only_those(keys):
     for d, doc in enumerate(keys):
         for i, k in enumerate(doc):
             if k is not None:
-                naive.setdefault(k, []).append((d, i))
-    expected = {k: places for k, places in naive.items() if len(places) > 1}
-    assert _repeated_keys(units) == expected
-    # weeded: only the units whose key repeats are held, with their places; the others read as unpaired
+                naive.setdefault(hash(k), []).append((d, i))
+    expected = {h: places for h, places in naive.items() if len(places) > 1}
+    # given in another order than the audit's: the index sorts them
+    index = _PlaceIndex.of(reversed([(d, i, hash(k)) for d, doc in enumerate(keys) for i, k in enumerate(doc)
+                                     if k is not None]))
+    assert len(index) == sum(map(len, expected.values()))
+    for h, places in expected.items():
+        assert h in index and index.all(h) == places and index.first(h) == places[0]
+        assert index.places[index.slot(h)] == places[0][0] << 32 | places[0][1]
+        for k, (d, i) in enumerate(places):
+            assert index.before(h, d, i, 2) == places[max(0, k - 2):k]
+        assert index.before(h, len(keys), 0, 50) == places[-50:]
+    assert not any(h in index for h, places in naive.items() if len(places) == 1)
+    assert len({index.slot(h) for h in expected}) == len(expected)
+    # weeded: only the units whose key repeats are held, with their places and hashes; the others read as unpaired
     weeded = []
     for doc in units:
-        kept = [(i, u) for i, u in enumerate(doc) if u.key in expected]
+        kept = [(i, u) for i, u in enumerate(doc) if u.key is not None and hash(u.key) in expected]
         weeded.append(_RepeatedUnits(len(doc), duplicate.offset_array(100, [i for i, _ in kept]),
                                      duplicate.offset_array(100, [x for _, u in kept for x in (u.paragraph, -1, u.start, u.end)]),
-                                     [u.key for _, u in kept]))
-    assert _repeated_keys(weeded) == expected
-    assert [list(w) for w in weeded] == [[u if u.key in expected else duplicate._UNPAIRED for u in doc]
-                                         for doc in units]
+                                     duplicate.array("q", [hash(u.key) for _, u in kept])))
+    assert [list(w) for w in weeded] == [[u._replace(key=hash(u.key)) if u.key is not None and hash(u.key) in expected
+                                          else duplicate._UNPAIRED for u in doc] for doc in units]
     assert [w[-1:] + w[:1] for w in weeded] == [[w[len(w) - 1], w[0]] if len(w) else [] for w in weeded]
 
 
@@ -514,6 +524,20 @@ def test_exact_mode_with_its_hashes_sorted_in_buckets_finds_the_same_copies(page
     again = run_rules(exact, AuditContext(list(pages.values())))
     assert [f for f in found if f.rule in {r.id for r in exact}] == again
     assert again  # the pages hold copies
+
+
+def test_weights_remembered_a_few_at_a_time_give_the_same_findings(pages, found, monkeypatch):
+    """The weights' memories are emptied when full (``_WEIGHED_AT_MOST``): weighing again must
+    not change a finding, including what a page's preparation handed over (``learn``)."""
+    monkeypatch.setattr(duplicate, "_WEIGHED_AT_MOST", 3)
+    prepared = [type(d)(d.document, d.norm, d.segmentation, d.metrics, duplicate.prepare(d, RULES, None))
+                for d in pages.values()]
+    again = run_rules(RULES, AuditContext(prepared))
+    assert again == found
+    weights = duplicate._Weights(BY_ID["D001"].params)
+    for text in ("甲", "乙", "丙", "丁"):
+        weights.figure_free(text)
+    assert list(weights._free) == ["丁"]
 
 
 @pytest.mark.parametrize("text, expected", [

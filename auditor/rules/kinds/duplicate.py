@@ -3,8 +3,8 @@
 Two modes, each a layer of the same idea (compare normalised units, never raw characters):
 
 - ``exact``: every clause (or sentence, or paragraph: ``scope``) is reduced to a key with spaces
-  and punctuation removed, so "2.8万元," and "2.8万元，" compare equal. Keys go into one dict for
-  the whole audit; a unit whose key was seen before seeds a duplicate, and the run of consecutive
+  and punctuation removed, so "2.8万元," and "2.8万元，" compare equal. The keys' hashes go into
+  one index for the whole audit; a unit whose key was seen before seeds a duplicate, and the run of consecutive
   units that repeat together becomes ONE finding on the later copy, its left edge widened to a
   figure both copies share ("慰问金2.8万元,…" / "救助资金2.8万元,…" → "2.8万元,…") and its right
   edge to the sentence's full stop. "Later" is later on the page, or on a later page (pages in
@@ -180,7 +180,7 @@ class _Unit(NamedTuple):  # a tuple: cheap to build, and to send from a worker b
     article: int | None
     start: int  # normalised offsets
     end: int
-    key: str | None  # None: nothing to compare (punctuation only)
+    key: str | int | None  # the folded text, or its hash (_RepeatedUnits); None: nothing to compare
 
 
 def _units_key(params: Params) -> tuple:
@@ -205,18 +205,20 @@ def units_of(ctx: AuditContext, doc: "AnalysedDocument", params: Params) -> list
 class _RepeatedUnits(Sequence[_Unit]):
     """A document's units as the exact mode reads them: how many there are, and only for the units
     whose key is found twice or more in the audit, their number, place (paragraph, article (-1:
-    none), start, end) and key. The mode pairs units by equal keys, and a run of copies is followed
-    only over units that pair, so a unit whose key is found once is never read for more than its
-    (missing) key: it reads as a unit with nothing to compare and no place (``_UNPAIRED``). Every
-    unit's key took ~250 bytes a clause (1.8 GB at 200 MB of text), every unit's place 16 (70 MB);
-    these take 20 a repeated unit, 4% of the clauses of the 200 MB bench corpus."""
+    none), start, end) and the key's 64-bit hash, which stands for the key. The mode pairs units by
+    equal keys, and a run of copies is followed only over units that pair, so a unit whose key is
+    found once is never read for more than its (missing) key: it reads as a unit with nothing to
+    compare and no place (``_UNPAIRED``). Every unit's key took ~250 bytes a clause (1.8 GB at 200
+    MB of text), every unit's place 16 (70 MB); these take 28 a repeated unit, 4% of the clauses of
+    the 200 MB bench corpus. Two keys sharing a hash read as equal here: a copy is checked by its
+    text before it is reported (``_report_run``)."""
 
     __slots__ = ("count", "numbers", "ints", "keys")
 
-    def __init__(self, count: int, numbers: array, ints: array, keys: list[str]):
+    def __init__(self, count: int, numbers: array, ints: array, keys: array):
         self.count = count
         self.numbers = numbers  # the repeated units' numbers on the page, ascending
-        self.ints, self.keys = ints, keys  # four ints and the key of each, in the same order
+        self.ints, self.keys = ints, keys  # four ints and the key's hash (array "q") of each, in the same order
 
     def __len__(self) -> int:
         return self.count
@@ -240,8 +242,8 @@ class _RepeatedUnits(Sequence[_Unit]):
     def __iter__(self) -> Iterator[_Unit]:
         return map(self._unit, range(len(self)))
 
-    def keyed(self) -> Iterator[tuple[int, str]]:
-        """(unit number, key) of the repeated units, in page order."""
+    def keyed(self) -> Iterator[tuple[int, int]]:
+        """(unit number, key hash) of the repeated units, in page order."""
         return zip(self.numbers, self.keys)
 
 
@@ -253,8 +255,8 @@ def repeated_units(ctx: AuditContext, docs: Sequence["AnalysedDocument"], params
     computed once per audit for the rules that cut units the same way. Two passes over the pages,
     with scratch files: the keys' hashes and the units' places written first, then every hash read
     back as one array (8 bytes a unit: the only part that grows with the audit) and sorted in place
-    to find those found twice or more, then the places of those units read back page by page, and
-    their keys made (two keys sharing a hash both stay: harmless, they are compared by key)."""
+    to find those found twice or more, then the places and hashes of those units read back page by
+    page. The keys themselves are not kept: their hashes stand for them."""
     import numpy as np
 
     def make() -> list[_RepeatedUnits]:
@@ -280,10 +282,9 @@ def repeated_units(ctx: AuditContext, docs: Sequence["AnalysedDocument"], params
                     out.append(_RepeatedUnits(count, array("i"), array("i"), []))
                     continue
                 rows = np.frombuffer(_read_at(places, 40 * first, 40 * n), dtype=np.int64).reshape(-1, 5)[found]
-                text = doc.norm.text
-                out.append(_RepeatedUnits(count, offset_array(len(text), rows[:, 0].tolist()),
-                                          offset_array(len(text), rows[:, 1:].ravel().tolist()),
-                                          [fold_key(text[s:e]) for s, e in rows[:, 3:].tolist()]))
+                size = len(doc.norm.text)
+                out.append(_RepeatedUnits(count, offset_array(size, rows[:, 0].tolist()),
+                                          offset_array(size, rows[:, 1:].ravel().tolist()), array("q", h[found].tobytes())))
         return out
 
     return ctx.memo(("duplicate.repeated", tuple(id(d) for d in docs), *_units_key(params)), make)
@@ -486,7 +487,10 @@ _NOT_JOINABLE = regex.compile(r"\\[1-9gkKG]|\(\?[^:=!<>]|\(\?<[^=!]")
 
 class _Weights:
     """What a text weighs under one figure pattern and one boilerplate list, remembered by text:
-    the same clauses are weighed by several rules, and again when a run is reported."""
+    the same clauses are weighed by several rules, and again when a run is reported. Up to
+    ``_WEIGHED_AT_MOST`` texts each: past that a memory is emptied and starts again, so an
+    archive's worth of distinct clauses is not held (~300 bytes each; the ones that recur are
+    soon weighed again, at one regex pass)."""
 
     def __init__(self, params: Params, timeout: float | None = None):
         self.figure = timed(params.figure, timeout)  # user patterns run under the regex time limit
@@ -501,14 +505,14 @@ class _Weights:
     def has_figures(self, text: str) -> bool:
         found = self._figures.get(text)
         if found is None:
-            found = self._figures[text] = self.figure.search(text) is not None
+            found = _remember(self._figures, text, self.figure.search(text) is not None)
         return found
 
     def figure_free(self, text: str) -> int:
         """Content characters besides figures."""
         n = self._free.get(text)
         if n is None:
-            n = self._free[text] = content_len(self.figure.sub("", text))
+            n = _remember(self._free, text, content_len(self.figure.sub("", text)))
         return n
 
     def forget(self) -> None:
@@ -520,9 +524,9 @@ class _Weights:
     def learn(self, text: str, learnt: "_PackedWeights") -> None:
         """Take over the weights ``prepare`` computed elsewhere for spans of `text`."""
         for t, free, stripped in learnt.entries(text):
-            self._free[t] = free
+            _remember(self._free, t, free)
             if stripped is not None:
-                self._stripped[t] = stripped
+                _remember(self._stripped, t, stripped)
 
     def stripped(self, text: str) -> tuple[str, int]:
         """The text without boilerplate, and its content characters."""
@@ -532,8 +536,18 @@ class _Weights:
             if self.boilerplate and (self.any_boilerplate is None or self.any_boilerplate.search(text)):
                 for p in self.boilerplate:
                     rest = p.sub("", rest)
-            out = self._stripped[text] = (rest, content_len(rest))
+            out = _remember(self._stripped, text, (rest, content_len(rest)))
         return out
+
+
+_WEIGHED_AT_MOST = 1 << 16
+
+
+def _remember(memory: dict, text: str, value):
+    if len(memory) >= _WEIGHED_AT_MOST:
+        memory.clear()
+    memory[text] = value
+    return value
 
 
 class _Weigher:
@@ -573,9 +587,10 @@ class _Weigher:
 # ---------------------------------------------------------------- exact copies
 
 def _exact(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["AnalysedDocument"],
-           units: list[list[_Unit]], weigh: _Weigher) -> Iterable[Finding]:
-    index = _repeated_keys(units)  # key -> (doc, unit) in audit order, for keys found twice or more
-    def keyed(d: int) -> Iterable[tuple[int, str]]:
+           units: Sequence[Sequence[_Unit]], weigh: _Weigher) -> Iterable[Finding]:
+    import numpy as np
+
+    def keyed(d: int) -> Iterable[tuple[int, str | int]]:
         """(unit number, key) of the units of document d with a key, in page order: of a
         _RepeatedUnits only those it lists (the others never pair). Made when walked, not kept."""
         doc_units = units[d]
@@ -583,31 +598,32 @@ def _exact(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["Analys
             return doc_units.keyed()
         return ((q, u.key) for q, u in enumerate(doc_units) if u.key is not None)
 
-    seed_ok: dict[str, bool] = {}
+    index = _PlaceIndex.of((d, q, hash(key)) for d in range(len(units)) for q, key in keyed(d))
+    seed_flags = np.full(len(index), -1, dtype=np.int8)  # at a key's first slot: -1 not weighed yet
 
     def seeds(d: int, q: int) -> bool:  # substantial by itself
         u = units[d][q]
-        if u.key not in seed_ok:
-            seed_ok[u.key] = weigh.substantial(docs[d].norm.text[u.start:u.end])
-        return seed_ok[u.key]
+        slot = index.slot(hash(u.key))
+        if seed_flags[slot] < 0:
+            seed_flags[slot] = weigh.substantial(docs[d].norm.text[u.start:u.end])
+        return bool(seed_flags[slot])
 
     # For runs of units none of which seeds (below): from each unit, the shortest run of units that
-    # repeat, seed nothing and are substantial together; indexed like the keys.
-    starts = [_windows(doc_units, docs[d].norm.text, weigh, lambda i, d=d: not seeds(d, i),
-                       [q for q, key in keyed(d) if key in index])
-              for d, doc_units in enumerate(units)]
-    windows: dict[tuple[str, ...], list[tuple[int, int]]] = defaultdict(list)
-    for d, doc_windows in enumerate(starts):
-        for i, w in doc_windows.items():
-            windows[w].append((d, i))
-    occurrences: dict[tuple[str, ...], list[tuple[int, int]]] = {}
+    # repeat, seed nothing and are substantial together (its keys hashed as one); indexed like the keys.
+    starts: list[tuple[array, array]] = []
+    for d, doc_units in enumerate(units):
+        found = _windows(doc_units, docs[d].norm.text, weigh, lambda i, d=d: not seeds(d, i),
+                         [q for q, key in keyed(d) if hash(key) in index])
+        starts.append((array("q", found), array("q", map(hash, found.values()))))
+    windows = _PlaceIndex.of((d, q, w) for d, (numbers, hashes) in enumerate(starts) for q, w in zip(numbers, hashes))
+    occurrences: dict[tuple, list[tuple[int, int]]] = {}
     for d, doc_units in enumerate(units):
         covered: set[int] = set()
         for q, key in keyed(d):  # only units with a key can seed
-            if key not in index or q in covered or index[key][0] == (d, q) or not seeds(d, q):
+            h = hash(key)
+            if h not in index or q in covered or index.first(h) == (d, q) or not seeds(d, q):
                 continue
-            u = doc_units[q]
-            partners = _partners(params, units, index[u.key], d, q)
+            partners = _partners(params, units, index.before(h, d, q, _PARTNERS), d, q)
             if not partners:
                 continue
             (e, i), (back, forward) = _longest(units, partners, d, q)
@@ -619,10 +635,10 @@ def _exact(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["Analys
         # Then runs of units none of which is substantial by itself, substantial together (see the
         # module docstring), on units the seeds above left uncovered: seeded where such a run
         # found before starts.
-        for q, w in starts[d].items():
-            if q in covered or windows[w][0] == (d, q):
+        for q, w in zip(*starts[d]):
+            if q in covered or w not in windows or windows.first(w) == (d, q):
                 continue
-            partners = _partners(params, units, windows[w], d, q)
+            partners = _partners(params, units, windows.before(w, d, q, _PARTNERS), d, q)
             if not partners:
                 continue
             (e, i), (back, forward) = _longest(units, partners, d, q)
@@ -637,30 +653,66 @@ def _exact(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["Analys
                 yield finding
 
 
-def _repeated_keys(units: list[list[_Unit]]) -> dict[str, list[tuple[int, int]]]:
-    """Where each key found more than once is, in audit order. Most keys of a corpus are found
-    once: they are weeded out by their hashes in one numpy pass rather than given a dict entry
-    and a list each (~250 bytes a clause, the bulk of this rule's memory). Two keys sharing a hash
-    only both stay in; the index itself is by key."""
-    if all(isinstance(doc_units, _RepeatedUnits) for doc_units in units):  # weeded already
-        found: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for d, doc_units in enumerate(units):
-            for q, key in doc_units.keyed():
-                found[key].append((d, q))
-        return {key: places for key, places in found.items() if len(places) > 1}
-    import numpy as np
+_PARTNERS = 50  # earlier copies of a unit looked at: the nearest
 
-    hashes = np.fromiter((hash(u.key) for doc_units in units for u in doc_units if u.key is not None),
-                         dtype=np.int64)
-    values, counts = np.unique(hashes, return_counts=True)
-    repeated = set(values[counts > 1].tolist())
-    del hashes, values, counts
-    index: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for d, doc_units in enumerate(units):
-        for i, u in enumerate(doc_units):
-            if u.key is not None and hash(u.key) in repeated:
-                index[u.key].append((d, i))
-    return {key: places for key, places in index.items() if len(places) > 1}
+
+class _PlaceIndex:
+    """Where each hash found twice or more is, in audit order: the hashes and their places
+    (``document << 32 | unit``) as two int64 arrays sorted by hash, then place. 16 bytes an
+    occurrence, where a dict of lists of (document, unit) tuples took ~150 (a third of the exact
+    mode's memory at 1 GB of text). Most hashes of a corpus are found once: they are left out."""
+
+    __slots__ = ("hashes", "places")
+
+    def __init__(self, hashes: "np.ndarray", places: "np.ndarray"):
+        self.hashes, self.places = hashes, places
+
+    @classmethod
+    def of(cls, entries: Iterable[tuple[int, int, int]]) -> "_PlaceIndex":
+        """From (document, unit, hash) triples, in any order."""
+        import numpy as np
+
+        rows = np.array(list(entries) or np.empty((0, 3)), dtype=np.int64).reshape(-1, 3)
+        places = rows[:, 0] << 32 | rows[:, 1]
+        hashes = rows[:, 2]
+        del rows
+        order = np.lexsort((places, hashes))
+        hashes, places = hashes[order], places[order]
+        twice = np.zeros(len(hashes), dtype=bool)
+        twice[1:] = hashes[1:] == hashes[:-1]
+        twice[:-1] |= twice[1:]
+        return cls(hashes[twice], places[twice])
+
+    def __len__(self) -> int:
+        return len(self.places)
+
+    def _range(self, h: int) -> tuple[int, int]:
+        return int(self.hashes.searchsorted(h)), int(self.hashes.searchsorted(h, "right"))
+
+    def __contains__(self, h: int) -> bool:
+        lo, hi = self._range(h)
+        return lo < hi
+
+    def slot(self, h: int) -> int:
+        """Where the places of `h` start: a number of its own for each hash held."""
+        return self._range(h)[0]
+
+    def first(self, h: int) -> tuple[int, int]:
+        return _place(int(self.places[self.slot(h)]))
+
+    def all(self, h: int) -> list[tuple[int, int]]:
+        lo, hi = self._range(h)
+        return [_place(p) for p in self.places[lo:hi].tolist()]
+
+    def before(self, h: int, d: int, q: int, n: int) -> list[tuple[int, int]]:
+        """The `n` places of `h` nearest before unit q of document d, in audit order."""
+        lo, hi = self._range(h)
+        at = lo + int(self.places[lo:hi].searchsorted(d << 32 | q))
+        return [_place(p) for p in self.places[max(lo, at - n):at].tolist()]
+
+
+def _place(p: int) -> tuple[int, int]:
+    return p >> 32, p & 0xFFFFFFFF
 
 
 def _windows(units: Sequence[_Unit], text: str, weigh: _Weigher, eligible: Callable[[int], bool],
@@ -701,12 +753,14 @@ def _windows(units: Sequence[_Unit], text: str, weigh: _Weigher, eligible: Calla
     return out
 
 
-def _partners(params: Params, units: list[list[_Unit]], places: list[tuple[int, int]],
+def _partners(params: Params, units: Sequence[Sequence[_Unit]], earlier: list[tuple[int, int]],
               d: int, q: int) -> list[tuple[int, int]]:
-    """The earlier copies this rule pairs unit q of document d with. A copy is classed by the
+    """The earlier copies this rule pairs unit q of document d with, of the places `earlier` (in
+    audit order; those of another key that shares its hash are dropped). A copy is classed by the
     nearest earlier one: in the same article, else elsewhere in the document, else in an earlier
     document; the rule reports the copy only if it covers that class."""
-    earlier = places[max(0, bisect_left(places, (d, q)) - 50):bisect_left(places, (d, q))]  # the nearest 50
+    key = units[d][q].key
+    earlier = [(e, i) for e, i in earlier if units[e][i].key == key]
     article = units[d][q].article
     same_article = [(e, i) for e, i in earlier if e == d and units[e][i].article == article]
     same_doc = [(e, i) for e, i in earlier if e == d]
@@ -747,11 +801,10 @@ def _run(units: list[list[_Unit]], first: tuple[int, int], second: tuple[int, in
     return back, forward
 
 
-def _occurrences(units: list[list[_Unit]], index: dict[str, list[tuple[int, int]]],
-                 keys: tuple[str, ...]) -> list[tuple[int, int]]:
+def _occurrences(units: Sequence[Sequence[_Unit]], index: _PlaceIndex, keys: tuple) -> list[tuple[int, int]]:
     """Every place the run of unit keys `keys` appears, in audit order."""
     n = len(keys)
-    return [(d, i) for d, i in index[keys[0]]
+    return [(d, i) for d, i in index.all(hash(keys[0]))
             if tuple(u.key for u in units[d][i:i + n]) == keys]
 
 
@@ -762,6 +815,9 @@ def _report_run(rule: Rule, ctx: AuditContext, params: Params, docs, units, weig
     span = _widen(doc.norm.text, units[d][q].start, units[d][q + n - 1].end,
                   other.norm.text, units[e][i].start, units[e][i + n - 1].end, d == e, weigh)
     (start, end), (o_start, o_end) = span
+    if any(fold_key(doc.norm.text[a.start:a.end]) != fold_key(other.norm.text[b.start:b.end])
+           for a, b in zip(units[d][q:q + n], units[e][i:i + n])):
+        return None  # keys that only share a hash (_RepeatedUnits): one in ~10^12 pairs, never a copy
     text = doc.norm.text[start:end]
     has_figures = weigh.has_figures(text)
     if (params.figures == "with" and not has_figures) or (params.figures == "without" and has_figures):
