@@ -199,8 +199,27 @@ def test_near_index_in_many_blocks_reads_each_band_whole(monkeypatch, pages):
         index = duplicate.near_index(AuditContext(pages), duplicate.in_path_order(AuditContext(pages)),
                                      rule.params, scratch)
         assert len(index._blocks) > 1  # a block a page here: batches are cut between pages
-        assert pair_list(lsh_candidates(index.columns(), 50)) == \
-            pair_list(lsh_candidates(np.stack(list(index.columns()), axis=1).T, 50))
+        expected = lsh_candidates(np.stack(list(index.columns()), axis=1).T, 50)
+        assert len(expected) and pair_list(lsh_candidates(index.columns(), 50)) == pair_list(expected)
+        for at_once in (None, 1, 5, 64):  # every band in key ranges of scratch files, or whole
+            assert index.candidates(AuditContext(pages), 50, at_once).tolist() == expected.tolist()
+
+
+@settings(max_examples=150, deadline=None)
+@given(blocks=st.lists(st.lists(st.lists(st.integers(0, 5), min_size=3, max_size=3), max_size=9), max_size=5),
+       at_once=st.integers(1, 20), max_bucket=st.integers(2, 6))
+def test_near_candidates_read_in_key_ranges_are_the_bands_buckets(blocks, at_once, max_bucket):
+    """LSH over bands read from the near index in key ranges (scratch files of at most `at_once`
+    items) pairs what it pairs over whole bands: keys from a small pool, so buckets of every size."""
+    import io
+
+    pool = np.array([0, 1, 2**63, 2**64 - 1, 2**62 + 7, 12345], dtype=np.uint64)  # top bits vary
+    index = duplicate._NearIndex(io.BytesIO(), 3)
+    for block in blocks:
+        index.add(pool[np.array(block, dtype=np.intp).reshape(-1, 3)], list(range(len(block))))
+    every = pool[np.array([row for block in blocks for row in block], dtype=np.intp).reshape(-1, 3)]
+    assert index.candidates(AuditContext([]), max_bucket, at_once).tolist() == \
+        lsh_candidates(every.T, max_bucket).tolist()
 
 
 def _exact_over_every_unit(rule, pages) -> list:

@@ -291,45 +291,63 @@ def repeated_units(ctx: AuditContext, docs: Sequence["AnalysedDocument"], params
 
 
 _HASHES_AT_ONCE = 1 << 22  # clause hashes sorted in memory at once (32 MB): ~200 MB of text
+_ITEMS_AT_ONCE = 1 << 20  # near mode: sentences' band keys sorted at once (~40 MB): ~250 MB of text
 
 
 def _repeated_hashes(ctx: AuditContext, hashes: BinaryIO, count: int, at_once: int | None = None) -> "np.ndarray":
-    """The values found twice or more among the `count` int64 hashes of `hashes`, sorted. Up to
-    ``_HASHES_AT_ONCE`` they are sorted in memory at once; more are first split by their top bits
-    into buckets (scratch files) of about that many, and each bucket is sorted alone, so the
-    memory this takes stays the same however large the archive."""
+    """The values found twice or more among the `count` int64 hashes of `hashes`, sorted, found
+    ``_HASHES_AT_ONCE`` values at a time at most (``_by_key_range``)."""
     import numpy as np
 
     at_once = at_once or _HASHES_AT_ONCE
 
-    def twice(values: "np.ndarray") -> "np.ndarray":
-        values.sort()
-        return np.unique(values[1:][values[1:] == values[:-1]])
-
-    def read(source: BinaryIO, n: int) -> "np.ndarray":
-        values = np.empty(n, dtype=np.int64)
-        source.readinto(values)
-        return values
-
-    hashes.seek(0)
-    if count <= at_once:
-        return twice(read(hashes, count))
-    bits = (-(-count // at_once) - 1).bit_length()  # 2**bits buckets
-    with ExitStack() as stack:
-        buckets = [stack.enter_context(ctx.scratch_file()) for _ in range(1 << bits)]
-        sizes = [0] * len(buckets)
+    def chunks() -> Iterator["np.ndarray"]:
+        hashes.seek(0)
         for start in range(0, count, at_once):
-            chunk = read(hashes, min(at_once, count - start))
-            which = (chunk.view(np.uint64) >> np.uint64(64 - bits)).astype(np.intp)
-            for b in range(len(buckets)):
-                part = chunk[which == b]
-                buckets[b].write(part.tobytes())
-                sizes[b] += len(part)
-        found = []
-        for bucket, size in zip(buckets, sizes):
-            bucket.seek(0)
-            found.append(twice(read(bucket, size)))
-    return np.sort(np.concatenate(found))
+            chunk = np.empty(min(at_once, count - start), dtype=np.int64)
+            hashes.readinto(chunk)
+            yield chunk
+
+    found = []
+    for values in _by_key_range(ctx, chunks(), count, at_once, lambda chunk: chunk):
+        values.sort()
+        found.append(np.unique(values[1:][values[1:] == values[:-1]]))
+    return np.sort(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+
+
+def _by_key_range(ctx: AuditContext, chunks: Iterable["np.ndarray"], count: int, at_once: int,
+                  key: Callable[["np.ndarray"], "np.ndarray"]) -> Iterator["np.ndarray"]:
+    """The rows of `chunks` (numpy arrays of one dtype, `count` rows in all) in parts that each
+    hold every row whose 64-bit hash `key(rows)` falls in a range, in their order: one part up to
+    `at_once` rows; more are split by the hash's top bits into about count / at_once scratch
+    files as they come, each read back whole. A hash shared by rows is in one part, and memory
+    stays at `at_once` rows however large the archive."""
+    import numpy as np
+
+    if count <= at_once:
+        parts = list(chunks)
+        if parts:
+            yield np.concatenate(parts)
+        return
+    bits = (-(-count // at_once) - 1).bit_length()  # 2**bits files
+    with ExitStack() as stack:
+        files = [stack.enter_context(ctx.scratch_file()) for _ in range(1 << bits)]
+        sizes = [0] * len(files)
+        dtype = None
+        for chunk in chunks:
+            dtype = chunk.dtype
+            which = (key(chunk).view(np.uint64) >> np.uint64(64 - bits)).astype(np.intp)
+            order = np.argsort(which, kind="stable")
+            cuts = np.searchsorted(which[order], np.arange(len(files) + 1))
+            for f, (lo, hi) in enumerate(zip(cuts[:-1].tolist(), cuts[1:].tolist())):
+                files[f].write(chunk[order[lo:hi]].tobytes())
+                sizes[f] += hi - lo
+        for f, size in zip(files, sizes):
+            if size:
+                f.seek(0)
+                part = np.empty(size, dtype=dtype)
+                f.readinto(memoryview(part).cast("B"))
+                yield part
 
 
 def _read_at(scratch: BinaryIO, offset: int, size: int) -> bytes:
@@ -954,6 +972,32 @@ class _NearIndex:
     def columns(self) -> Iterator["np.ndarray"]:
         return map(self.column, range(self.bands))
 
+    def candidates(self, ctx: AuditContext, max_bucket: int, at_once: int | None = None) -> "np.ndarray":
+        """``lsh_candidates`` of the bands, each read in key ranges of at most `at_once` items
+        (``_by_key_range``): a band of every sentence, sorted, took ~30 bytes a sentence at once
+        (120 MB at 1 GB of text)."""
+        import numpy as np
+
+        row = np.dtype([("key", np.uint64), ("item", np.uint32)])
+        count = self._block_first[-1]
+
+        def band_rows(band: int) -> Iterator["np.ndarray"]:
+            for (offset, n), first in zip(self._blocks, self._block_first):
+                rows = np.empty(n, dtype=row)
+                rows["key"] = np.frombuffer(_read_at(self._scratch, offset + 8 * n * band, 8 * n), dtype=np.uint64)
+                rows["item"] = np.arange(first, first + n, dtype=np.uint32)
+                yield rows
+
+        pairs = np.zeros(0, dtype=np.int64)
+        if count < 2:
+            return pairs
+        for band in range(self.bands):
+            found = [pairs]
+            for part in _by_key_range(ctx, band_rows(band), count, at_once or _ITEMS_AT_ONCE, lambda rows: rows["key"]):
+                found.append(_bucket_pairs(part["key"], part["item"], max_bucket))
+            pairs = np.unique(np.concatenate(found))
+        return pairs
+
     def page_of(self, k: int) -> int:
         return bisect_right(self.first, k) - 1
 
@@ -1030,7 +1074,7 @@ def _near(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["Analyse
         index = near_index(ctx, docs, params, scratch)
         if index.first[-1] < 2:
             return
-        pairs = lsh_candidates(index.columns(), params.max_bucket)
+        pairs = index.candidates(ctx, params.max_bucket)
         items = near_items_at(ctx, docs, params, index, np.union1d(pairs >> 32, pairs & 0xFFFFFFFF).tolist())
     weigh = _Weigher(params, ctx.regex_timeout)  # for the reported sentences' figures
 
@@ -1042,7 +1086,7 @@ def _near(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["Analyse
     # second's each time (kept for every paired sentence, they were most of the rule's memory).
     matches: dict[int, dict[int, float]] = defaultdict(dict)
     first, ga = -1, frozenset()
-    for a, b in pair_list(pairs):
+    for a, b in chain.from_iterable(pair_list(pairs[s:s + (1 << 16)]) for s in range(0, len(pairs), 1 << 16)):
         ia, ib = items[a], items[b]
         if ia.core == ib.core or ia.unit.key == ib.unit.key or (ia.doc == ib.doc and not params.within_document) \
                 or (ia.doc != ib.doc and not params.across_documents):
@@ -1159,36 +1203,43 @@ def band_hashes(signatures, bands: int):
 def lsh_candidates(columns: Iterable["np.ndarray"], max_bucket: int) -> "np.ndarray":
     """Pairs (i < j) of items that share the key of at least one band, as one sorted array of
     ``i << 32 | j`` (``pair_list`` makes tuples of it); `columns` gives each band's keys of every
-    item (``band_hashes`` columns: ``keys.T`` of its result, or ``_NearIndex.columns``).
-
-    Buckets are found band by band with numpy: the band's keys sorted, equal runs cut out, and the
-    pairs of all buckets of one size made at once; only buckets of 2 to `max_bucket` members pair.
-    8 bytes a pair: a set of tuples took ~150, and pairs grow faster than the archive."""
+    item (``band_hashes`` columns: ``keys.T`` of its result). 8 bytes a pair: a set of tuples took
+    ~150, and pairs grow faster than the archive. (The near mode reads its bands in key ranges:
+    ``_NearIndex.candidates``.)"""
     import numpy as np
 
     pairs = np.zeros(0, dtype=np.int64)
     for column in columns:
-        count = len(column)
-        if count < 2:
+        if len(column) < 2:
             break
-        # Few arrays of the column's length alive at once (8 bytes an item each: 33 MB at 1 GB of text)
-        order = np.argsort(column, kind="stable").astype(np.int64, copy=False)  # a bucket's members stay in index order
-        ordered = column[order]
-        del column
-        edges = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
-        del ordered
-        edges = np.concatenate(([0], edges, [count]))
-        sizes = np.diff(edges)
-        kept = (sizes > 1) & (sizes <= max_bucket)
-        starts, sizes = edges[:-1][kept], sizes[kept]
-        del edges, kept
-        found = [pairs]
-        for size in np.unique(sizes).tolist():
-            first = starts[sizes == size][:, None]
-            left, right = np.triu_indices(size, 1)
-            found.append(((order[first + left] << 32) | order[first + right]).ravel())
-        pairs = np.unique(np.concatenate(found))
+        pairs = np.unique(np.concatenate([pairs, _bucket_pairs(column, None, max_bucket)]))
     return pairs
+
+
+def _bucket_pairs(keys: "np.ndarray", items: "np.ndarray | None", max_bucket: int) -> "np.ndarray":
+    """The pairs ``i << 32 | j`` (i < j) of items sharing a key, in buckets of 2 to `max_bucket`
+    items; `items` numbers the keys (ascending; None: their positions). Buckets are found with
+    numpy: the keys sorted, equal runs cut out, and the pairs of all buckets of one size made at
+    once. Few arrays of the keys' length are alive at once (8 bytes an item each)."""
+    import numpy as np
+
+    order = np.argsort(keys, kind="stable").astype(np.int64, copy=False)  # a bucket's members stay in item order
+    ordered = keys[order]
+    edges = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
+    del ordered
+    edges = np.concatenate(([0], edges, [len(keys)]))
+    sizes = np.diff(edges)
+    kept = (sizes > 1) & (sizes <= max_bucket)
+    starts, sizes = edges[:-1][kept], sizes[kept]
+    del edges, kept
+    members = order if items is None else items.astype(np.int64)[order]
+    del order
+    found = [np.zeros(0, dtype=np.int64)]
+    for size in np.unique(sizes).tolist():
+        first = starts[sizes == size][:, None]
+        left, right = np.triu_indices(size, 1)
+        found.append(((members[first + left] << 32) | members[first + right]).ravel())
+    return np.concatenate(found)
 
 
 def pair_list(pairs: "np.ndarray") -> list[tuple[int, int]]:
