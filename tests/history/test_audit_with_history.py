@@ -49,10 +49,10 @@ def _shape(f) -> tuple:
 def test_archived_001_gives_000_the_same_yoy_findings_as_auditing_both(tmp_path, monkeypatch, held_at_most):
     monkeypatch.chdir(ROOT)  # paths as the user types them, so related locations compare equal
     if held_at_most:  # the observations, archived ones too, go through scratch buckets by series
-        from auditor.rules.kinds import yoy
+        from auditor.rules.kinds import _parts
 
-        monkeypatch.setattr(yoy, "_HELD_AT_MOST", held_at_most)
-        monkeypatch.setattr(yoy, "_BUCKETS", 4)
+        monkeypatch.setattr(_parts, "HELD_AT_MOST", held_at_most)
+        monkeypatch.setattr(_parts, "BUCKETS", 4)
     p000, p001 = (f"fixtures/{p.name}" for p in sorted(FIXTURES.glob("00[01]_*.txt")))
     with HistoryStore.open(tmp_path / "h.duckdb") as s:
         from auditor.pipeline import analyse_path

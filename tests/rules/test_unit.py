@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from auditor.extract.packed_metrics import PackedMetrics
-from auditor.rules.kinds import unit as unit_kind
+from auditor.rules.kinds import _parts, unit as unit_kind
 
 from .handmade import HandDoc, assert_rule_file, fig, rules_of, run
 
@@ -219,6 +219,11 @@ def test_u006_finds_what_its_definition_says(pages):
         assert isinstance(doc.metrics, PackedMetrics)
     assert sorted((f.document, f.start, f.end, f.evidence["peer_median"], [(r.document, r.start) for r in f.related])
                   for f in _run("U006", *docs)) == found
+    with pytest.MonkeyPatch.context() as patch:  # the figures bucketed by (entity, metric) in scratch files
+        patch.setattr(_parts, "HELD_AT_MOST", 2)
+        patch.setattr(_parts, "BUCKETS", 3)
+        assert sorted((f.document, f.start, f.end, f.evidence["peer_median"],
+                       [(r.document, r.start) for r in f.related]) for f in _run("U006", *docs)) == found
 
 
 # ---------------------------------------------------------------- the rule file

@@ -35,6 +35,7 @@ from ...metrics import Metric
 from ..context import AuditContext
 from ..model import Rule
 from ..registry import register_kind
+from ._parts import in_group_parts
 from ._common import Pattern, Timed, timed
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -382,39 +383,29 @@ def _magnitude_slip(rule: Rule, params: Params, ctx: AuditContext) -> Iterator[F
     """28.74元 where the same entity's same metric is 28.74万元 elsewhere: 元 written for 万元."""
     per_head = timed(params.per_head, ctx.regex_timeout)
     documents = ctx.documents
-    # Of every usable figure only its value and where it is (document, metric number) are kept,
-    # grouped by (entity, metric); Metric objects are made for the slips and their peers alone.
-    # A Metric for every figure of the archive took ~1 GB at 1 GB of text.
-    groups: dict[tuple[str, str], _Group] = {}
-    for d, k, (value, unit, text, entity, metric, _, _) in ctx.fields_where(
-            ("value", "unit", "text", "entity", "metric", "placeholder", "dimension"),
-            lambda value, unit, text, entity, metric, placeholder, dimension:
-                _usable_fields(placeholder, value, unit) and value > 0 and entity and metric
-                and _dimension_in(dimension, params)):
-        group = groups.get((entity, metric)) or groups.setdefault((entity, metric), _Group())
-        group.add(value, d, k, _written(text, unit) == params.base_unit)
-    lo, hi = params.factor / params.tolerance, params.factor * params.tolerance
-    slips: list[tuple[int, int, _Group, int, float]] = []  # (document, metric, group, member, peer median)
-    for group in groups.values():
-        if len(group) < 2:
-            continue
-        group.index()
-        for i in group.in_base:
-            median = group.median_without(group.value(i))
-            if lo <= median / group.value(i) <= hi:
-                slips.append((*group.place(i), group, i, median))
+    # Of every usable figure only its value and where it is (document << 32 | metric number) are
+    # kept, grouped by (entity, metric), a part of whole groups at a time (``in_group_parts``);
+    # Metric objects are made for the slips and their peers alone. A Metric for every figure of
+    # the archive took ~1 GB at 1 GB of text.
+    figures = ((entity, metric, value, d << 32 | k, _written(text, unit) == params.base_unit)
+               for d, k, (value, unit, text, entity, metric, _, _) in ctx.fields_where(
+                   ("value", "unit", "text", "entity", "metric", "placeholder", "dimension"),
+                   lambda value, unit, text, entity, metric, placeholder, dimension:
+                       _usable_fields(placeholder, value, unit) and value > 0 and entity and metric
+                       and _dimension_in(dimension, params)))
+    slips = list(_slips(params, ctx, figures))
     # A page's clauses are indexed to look before a slip ("每人…"), one page at a time: slips in
     # document order, each page let go before the next (held for every page with a slip, they
     # took more memory than the documents).
     slips.sort(key=lambda slip: slip[:2])
     page: _Page | None = None
-    for d, k, group, i, median in slips:
+    for d, k, median, peers in slips:
         if page is None or page.doc is not documents[d]:
             page = _Page(documents[d])
         m = page.doc.metrics[k]
         if page.per_head(m, per_head):
             continue
-        close = [documents[e].metrics[j] for e, j in map(group.place, group.nearest(m.value * params.factor, i))]
+        close = [documents[e].metrics[j] for e, j in peers]
         big = next((u for u in params.scaled_units if _unit_scale(u) == params.factor), None)
         suggestion = f"{_fmt(m.value)}{big}" if big else ""
         yield ctx.finding_at(
@@ -424,6 +415,29 @@ def _magnitude_slip(rule: Rule, params: Params, ctx: AuditContext) -> Iterator[F
             related=[ctx.related_metric(p, _note(ctx, "该单位同一指标", "the same metric of the same organisation"))
                      for p in close],
             fields={"suggestion": suggestion or "?"})
+
+
+def _slips(params: Params, ctx: AuditContext, figures: Iterable[tuple[str, str, float, int, bool]]
+           ) -> Iterator[tuple[int, int, float, list[tuple[int, int]]]]:
+    """Every figure written in the base unit whose peers' median (the other figures of its entity
+    and metric) is about `factor` times it: (document number, metric number, the median, the
+    places of the three peers nearest the figure scaled up), from (entity, metric, value, place,
+    in base unit) rows."""
+    lo, hi = params.factor / params.tolerance, params.factor * params.tolerance
+    for part in in_group_parts(ctx, figures, lambda figure: figure[:2]):
+        groups: dict[tuple[str, str], _Group] = {}
+        for entity, metric, value, where, in_base in part:
+            group = groups.get((entity, metric)) or groups.setdefault((entity, metric), _Group())
+            group.add(value, where, in_base)
+        for group in groups.values():
+            if len(group) < 2:
+                continue
+            group.index()
+            for i in group.in_base:
+                value = group.value(i)
+                median = group.median_without(value)
+                if lo <= median / value <= hi:
+                    yield (*group.place(i), median, [group.place(j) for j in group.nearest(value * params.factor, i)])
 
 
 class _Group:
@@ -437,11 +451,12 @@ class _Group:
         self._places = array("q")  # document << 32 | metric number
         self.in_base = array("q")  # the members written in the base unit
 
-    def add(self, value: float, document: int, k: int, in_base: bool) -> None:
+    def add(self, value: float, where: int, in_base: bool) -> None:
+        """A figure's value, its place (document << 32 | metric number), and whether it is in the base unit."""
         if in_base:
             self.in_base.append(len(self._values))
         self._values.append(value)
-        self._places.append(document << 32 | k)
+        self._places.append(where)
 
     def __len__(self) -> int:
         return len(self._values)

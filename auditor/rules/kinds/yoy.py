@@ -46,11 +46,9 @@ unit) series per group, and reports on the driver.
 from __future__ import annotations
 
 import math
-import pickle
 from collections import defaultdict
-from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Callable, Iterable, Iterator, Literal, Sequence
+from typing import Any, Callable, Iterable, Iterator, Literal, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -60,6 +58,7 @@ from ...metrics import Metric
 from ..context import AuditContext
 from ..model import Rule
 from ..registry import register_kind
+from ._parts import in_group_parts
 
 
 class Params(BaseModel):
@@ -319,70 +318,30 @@ def check(rule: Rule, ctx: AuditContext) -> Iterable[Finding]:
     # Metric each took ~750 bytes a figure, 430 MB at 1 GB of text.
     made = (_observation(d << 32 | k, *fields) for d, k, fields in ctx.fields_where(
         _FIELDS, lambda placeholder, value, entity, metric, year, dimension, *_: compared(params, metric, dimension)))
-    return report(rule, ctx, (_with_metrics(ctx, item) for part in _series_parts(ctx, params, made)
+    return report(rule, ctx, (_with_metrics(ctx, item) for part in in_group_parts(ctx, _with_archived(params, ctx, made), _series)
                               for item in compare(params, part)))
 
 
-_HELD_AT_MOST = 1 << 17  # observations compared in one piece (~25 MB); past that, bucketed on disk
-_BUCKETS = 64
+def _series(o: Observation) -> tuple[str, str, str]:
+    return o.entity, o.metric, o.unit
 
 
-def _series_parts(ctx: AuditContext, params: Params, made: Iterable[Observation | None]) -> Iterator[list[Observation]]:
-    """The audit's observations (with the history store's earlier figures of the same series) in
-    parts that each hold whole (entity, metric, unit) series, in their order: as ``compare``
-    works series by series, the parts find what the whole finds. Up to ``_HELD_AT_MOST`` they are
-    one part; more are written to ``_BUCKETS`` scratch files by their series' hash as they come,
-    and read back a bucket at a time, so an archive's figures are never all held at once."""
-    held: list[Observation] = []
-    series: set[tuple[str, str]] = set()  # read in the history store, when there is one
+def _with_archived(params: Params, ctx: AuditContext, made: Iterable[Observation | None]) -> Iterator[Observation]:
+    """The audited observations, then, with a history store, the archived figures of their
+    (entity, metric) series, read in one query once the audited ones are known. Compared a part
+    of whole series at a time (``in_group_parts``): ``compare`` works series by series, so the
+    parts find what the whole finds, and an archive's figures are never all held at once."""
+    series: set[tuple[str, str]] = set()
     span: tuple[int, int] | None = None  # of the audited figures' years
-    with ExitStack() as stack:
-        buckets: list[BinaryIO] = []
-
-        def add(o: Observation) -> None:
-            held.append(o)
-            if len(held) >= _HELD_AT_MOST:
-                if not buckets:
-                    buckets.extend(stack.enter_context(ctx.scratch_file()) for _ in range(_BUCKETS))
-                _spread(held, buckets)
-
-        for o in made:
-            if o is not None:
-                add(o)
-                if ctx.history is not None:
-                    series.add((o.entity, o.metric))
-                    span = (o.year, o.year) if span is None else (min(span[0], o.year), max(span[1], o.year))
-        if series and span is not None:
-            for o in archived(params, ctx, series, span):
-                add(o)
-        if not buckets:
-            yield held
-            return
-        _spread(held, buckets)
-        for bucket in buckets:
-            part = _read_part(bucket)
-            if part:
-                yield part
-
-
-def _spread(held: list[Observation], buckets: Sequence[BinaryIO]) -> None:
-    """Append `held` to the buckets of their series, and empty it."""
-    parts: dict[int, list[Observation]] = defaultdict(list)
-    for o in held:
-        parts[hash((o.entity, o.metric, o.unit)) % len(buckets)].append(o)
-    for b, part in parts.items():
-        pickle.dump(part, buckets[b], protocol=pickle.HIGHEST_PROTOCOL)
-    held.clear()
-
-
-def _read_part(bucket: BinaryIO) -> list[Observation]:
-    bucket.seek(0)
-    part: list[Observation] = []
-    while True:
-        try:
-            part.extend(pickle.load(bucket))
-        except EOFError:
-            return part
+    for o in made:
+        if o is None:
+            continue
+        yield o
+        if ctx.history is not None:
+            series.add((o.entity, o.metric))
+            span = (o.year, o.year) if span is None else (min(span[0], o.year), max(span[1], o.year))
+    if series and span is not None:
+        yield from archived(params, ctx, series, span)
 
 
 def _with_metrics(ctx: AuditContext, item: "Change | Copy") -> "Change | Copy":
