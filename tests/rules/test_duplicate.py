@@ -498,9 +498,8 @@ def test_the_index_holds_every_key_found_twice_and_only_those(keys):
             if k is not None:
                 naive.setdefault(hash(k), []).append((d, i))
     expected = {h: places for h, places in naive.items() if len(places) > 1}
-    # given in another order than the audit's: the index sorts them
-    index = _PlaceIndex.of(reversed([(d, i, hash(k)) for d, doc in enumerate(keys) for i, k in enumerate(doc)
-                                     if k is not None]))
+    index = _PlaceIndex.of((np.array([i for i, k in enumerate(doc) if k is not None], dtype=np.int64),
+                            np.array([hash(k) for k in doc if k is not None], dtype=np.int64)) for doc in keys)
     assert len(index) == sum(map(len, expected.values()))
     for h, places in expected.items():
         assert h in index and index.all(h) == places and index.first(h) == places[0]
@@ -525,15 +524,18 @@ def test_the_index_holds_every_key_found_twice_and_only_those(keys):
 @settings(max_examples=200, deadline=None)
 @given(values=st.lists(st.one_of(st.integers(-2**63, 2**63 - 1), st.sampled_from([-2**63, -1, 0, 1, 2**63 - 1])),
                        max_size=60),
-       at_once=st.integers(1, 70))
-def test_hashes_found_twice_are_found_however_many_are_sorted_at_once(values, at_once):
+       at_once=st.integers(1, 70), rows_read=st.integers(1, 9))
+def test_hashes_found_twice_are_found_however_many_are_sorted_at_once(values, at_once, rows_read):
     """The exact mode's first pass: the clause hashes found twice or more, sorted; above `at_once`
-    split into buckets by their top bits first (scratch files), with the same answer."""
+    split into buckets by their top bits first (scratch files), read `rows_read` at a time, with
+    the same answer."""
     import io
     from collections import Counter
 
     hashes = io.BytesIO(np.array(values, dtype=np.int64).tobytes())
-    found = duplicate._repeated_hashes(AuditContext([]), hashes, len(values), at_once)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(duplicate, "_ROWS_READ", rows_read)
+        found = duplicate._repeated_hashes(AuditContext([]), hashes, len(values), at_once)
     assert found.tolist() == sorted(v for v, n in Counter(values).items() if n > 1)
 
 

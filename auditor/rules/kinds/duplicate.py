@@ -279,7 +279,7 @@ def repeated_units(ctx: AuditContext, docs: Sequence["AnalysedDocument"], params
                 at = np.minimum(np.searchsorted(repeated, h), max(0, len(repeated) - 1))
                 found = repeated[at] == h if len(repeated) else np.zeros(n, dtype=bool)
                 if not found.any():
-                    out.append(_RepeatedUnits(count, array("i"), array("i"), []))
+                    out.append(_RepeatedUnits(count, array("i"), array("i"), array("q")))
                     continue
                 rows = np.frombuffer(_read_at(places, 40 * first, 40 * n), dtype=np.int64).reshape(-1, 5)[found]
                 size = len(doc.norm.text)
@@ -292,6 +292,7 @@ def repeated_units(ctx: AuditContext, docs: Sequence["AnalysedDocument"], params
 
 _HASHES_AT_ONCE = 1 << 22  # clause hashes sorted in memory at once (32 MB): ~200 MB of text
 _ITEMS_AT_ONCE = 1 << 20  # near mode: sentences' band keys sorted at once (~40 MB): ~250 MB of text
+_ROWS_READ = 1 << 18  # rows split into key ranges at a time: the split's arrays stay a few MB
 
 
 def _repeated_hashes(ctx: AuditContext, hashes: BinaryIO, count: int, at_once: int | None = None) -> "np.ndarray":
@@ -303,8 +304,8 @@ def _repeated_hashes(ctx: AuditContext, hashes: BinaryIO, count: int, at_once: i
 
     def chunks() -> Iterator["np.ndarray"]:
         hashes.seek(0)
-        for start in range(0, count, at_once):
-            chunk = np.empty(min(at_once, count - start), dtype=np.int64)
+        for start in range(0, count, _ROWS_READ):
+            chunk = np.empty(min(_ROWS_READ, count - start), dtype=np.int64)
             hashes.readinto(chunk)
             yield chunk
 
@@ -325,9 +326,14 @@ def _by_key_range(ctx: AuditContext, chunks: Iterable["np.ndarray"], count: int,
     import numpy as np
 
     if count <= at_once:
-        parts = list(chunks)
-        if parts:
-            yield np.concatenate(parts)
+        whole, filled = None, 0
+        for chunk in chunks:
+            if whole is None:
+                whole = np.empty(count, dtype=chunk.dtype)  # filled in place: not a list of chunks, then a copy
+            whole[filled:filled + len(chunk)] = chunk
+            filled += len(chunk)
+        if whole is not None:
+            yield whole[:filled]
         return
     bits = (-(-count // at_once) - 1).bit_length()  # 2**bits files
     with ExitStack() as stack:
@@ -616,12 +622,19 @@ def _exact(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["Analys
             return doc_units.keyed()
         return ((q, u.key) for q, u in enumerate(doc_units) if u.key is not None)
 
-    index = _PlaceIndex.of((d, q, hash(key)) for d in range(len(units)) for q, key in keyed(d))
+    def numbered(d: int) -> tuple["np.ndarray", "np.ndarray"]:  # (unit numbers, key hashes) of document d
+        doc_units = units[d]
+        if isinstance(doc_units, _RepeatedUnits):
+            return np.asarray(doc_units.numbers, dtype=np.int64), np.frombuffer(doc_units.keys, dtype=np.int64)
+        rows = np.array([(q, _key_hash(key)) for q, key in keyed(d)], dtype=np.int64).reshape(-1, 2)
+        return rows[:, 0], rows[:, 1]
+
+    index = _PlaceIndex.of(numbered(d) for d in range(len(units)))
     seed_flags = np.full(len(index), -1, dtype=np.int8)  # at a key's first slot: -1 not weighed yet
 
     def seeds(d: int, q: int) -> bool:  # substantial by itself
         u = units[d][q]
-        slot = index.slot(hash(u.key))
+        slot = index.slot(_key_hash(u.key))
         if seed_flags[slot] < 0:
             seed_flags[slot] = weigh.substantial(docs[d].norm.text[u.start:u.end])
         return bool(seed_flags[slot])
@@ -631,14 +644,15 @@ def _exact(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["Analys
     starts: list[tuple[array, array]] = []
     for d, doc_units in enumerate(units):
         found = _windows(doc_units, docs[d].norm.text, weigh, lambda i, d=d: not seeds(d, i),
-                         [q for q, key in keyed(d) if hash(key) in index])
+                         [q for q, key in keyed(d) if _key_hash(key) in index])
         starts.append((array("q", found), array("q", map(hash, found.values()))))
-    windows = _PlaceIndex.of((d, q, w) for d, (numbers, hashes) in enumerate(starts) for q, w in zip(numbers, hashes))
+    windows = _PlaceIndex.of((np.frombuffer(numbers, dtype=np.int64), np.frombuffer(hashes, dtype=np.int64))
+                             for numbers, hashes in starts)
     occurrences: dict[tuple, list[tuple[int, int]]] = {}
     for d, doc_units in enumerate(units):
         covered: set[int] = set()
         for q, key in keyed(d):  # only units with a key can seed
-            h = hash(key)
+            h = _key_hash(key)
             if h not in index or q in covered or index.first(h) == (d, q) or not seeds(d, q):
                 continue
             partners = _partners(params, units, index.before(h, d, q, _PARTNERS), d, q)
@@ -686,16 +700,20 @@ class _PlaceIndex:
         self.hashes, self.places = hashes, places
 
     @classmethod
-    def of(cls, entries: Iterable[tuple[int, int, int]]) -> "_PlaceIndex":
-        """From (document, unit, hash) triples, in any order."""
+    def of(cls, documents: Iterable[tuple["np.ndarray", "np.ndarray"]]) -> "_PlaceIndex":
+        """From each document's (unit numbers, hashes), int64 arrays, in audit order (a document's
+        units ascending). Made with a few arrays of 8 bytes a unit alive at once."""
         import numpy as np
 
-        rows = np.array(list(entries) or np.empty((0, 3)), dtype=np.int64).reshape(-1, 3)
-        places = rows[:, 0] << 32 | rows[:, 1]
-        hashes = rows[:, 2]
-        del rows
-        order = np.lexsort((places, hashes))
-        hashes, places = hashes[order], places[order]
+        places, hashes = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+        for d, (numbers, found) in enumerate(documents):
+            places.append(numbers | d << 32)
+            hashes.append(found)
+        places, hashes = np.concatenate(places), np.concatenate(hashes)  # places ascending
+        order = np.argsort(hashes, kind="stable")  # so by hash, then place
+        hashes = hashes[order]
+        places = places[order]
+        del order
         twice = np.zeros(len(hashes), dtype=bool)
         twice[1:] = hashes[1:] == hashes[:-1]
         twice[:-1] |= twice[1:]
@@ -731,6 +749,11 @@ class _PlaceIndex:
 
 def _place(p: int) -> tuple[int, int]:
     return p >> 32, p & 0xFFFFFFFF
+
+
+def _key_hash(key: str | int) -> int:
+    """A unit key's 64-bit hash: a _RepeatedUnits key is one already."""
+    return key if type(key) is int else hash(key)
 
 
 def _windows(units: Sequence[_Unit], text: str, weigh: _Weigher, eligible: Callable[[int], bool],
@@ -822,7 +845,7 @@ def _run(units: list[list[_Unit]], first: tuple[int, int], second: tuple[int, in
 def _occurrences(units: Sequence[Sequence[_Unit]], index: _PlaceIndex, keys: tuple) -> list[tuple[int, int]]:
     """Every place the run of unit keys `keys` appears, in audit order."""
     n = len(keys)
-    return [(d, i) for d, i in index.all(hash(keys[0]))
+    return [(d, i) for d, i in index.all(_key_hash(keys[0]))
             if tuple(u.key for u in units[d][i:i + n]) == keys]
 
 
