@@ -49,11 +49,13 @@ spilled: 450). A worker's memory is mostly fixed: ~120 MB of imports (pandas, pa
 caches (labels, numerals) and a budget of pages kept loaded (``spill._PINNED_BYTES``, charged at
 what a page takes loaded). The parent stays near 90 MB at 1 GB (a handle of a few dozen bytes per
 page). What grows with the corpus is in the corpus-wide rules, each run alone on 1 GB of text
-(27,450 pages): the exact duplicate mode, ~610 MB (it sorts clause hashes 4M at a time, 32 MB,
-splitting more into buckets first, then holds the clauses that repeat, their keys and where each
-is); the near mode, ~370 MB (a band of keys at a time, LSH's arrays of 8 bytes an item, the
-candidate pairs 8 bytes each, the paired sentences); year-over-year, ~310 MB (an observation per
-comparable figure, ~180 bytes); magnitude slip, ~280 MB (a value and a place per usable figure).
+(27,450 pages, bench/bench_rule_memory.py), over a floor of ~230 MB (the process at the fork,
+~90, and the spill's budget of pages kept loaded, 128): the exact duplicate mode ~320 MB (clause
+hashes split by key range into scratch files and sorted 4M at a time; then, for the clauses that
+repeat, 28 bytes each and a place index of 16), the near mode ~280 (band keys sorted by key range, 2^20
+sentences at a time, the candidate pairs, the paired sentences), year-over-year and magnitude
+slip ~240 (their rows in parts of whole series or groups, bucketed on disk past 131,072:
+``kinds/_parts.py``). At the start of that work they took 610, 370, 310 and 280 MB.
 Both duplicate modes keep the rest in scratch files (``AuditContext.scratch_file``).
 
 Parquet tables of an audit (documents, metrics, findings), shared with the Spark engine, are at the
