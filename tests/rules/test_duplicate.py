@@ -571,3 +571,26 @@ def test_weights_remembered_a_few_at_a_time_give_the_same_findings(pages, found,
 ])
 def test_content_length_counts_han_characters_and_runs_of_letters_or_digits(text, expected):
     assert content_len(text) == expected
+
+
+_MIXED_TEXT = st.text(alphabet=st.sampled_from(list("ab XZ12.5%中文字〇々、。，ＡＢ①Ⅷ\u3400\U00020000\u0301十两百千万元人家年.")),
+                      max_size=40)
+
+
+@given(_MIXED_TEXT)
+def test_content_length_is_its_definition(text):
+    """The fast form (Han characters by removing the rest) against the definition: each Han
+    character and each run of other letters or digits is one match."""
+    import regex
+
+    assert content_len(text) == len(regex.findall(r"\p{Han}|[\p{L}\p{N}--\p{Han}]+", text, flags=regex.V1))
+
+
+@given(_MIXED_TEXT)
+def test_figure_pattern_with_its_first_character_lookahead_finds_what_it_did_without(text):
+    import regex
+
+    without = duplicate.FIGURE.replace("(?=[0-9零一二两三四五六七八九十])", "")
+    assert without != duplicate.FIGURE
+    assert [m.span() for m in regex.finditer(duplicate.FIGURE, text)] == \
+        [m.span() for m in regex.finditer(without, text)]

@@ -62,7 +62,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from ...pipeline import AnalysedDocument
 
 # A figure: a number with a unit or measure word. Years (2021年) and ordinals are not figures.
-FIGURE = (r"(?<![0-9.])(?:[0-9]+(?:\.[0-9]+)?|[零一二两三四五六七八九]?十[一二三四五六七八九]?"
+# The lookahead names every character a figure can start with: without it the search tries the
+# lookbehind and each branch at every position (3x slower over a sentence).
+FIGURE = (r"(?=[0-9零一二两三四五六七八九十])(?<![0-9.])(?:[0-9]+(?:\.[0-9]+)?|[零一二两三四五六七八九]?十[一二三四五六七八九]?"
           r"|[一二两三四五六七八九][百千][零一二三四五六七八九十]*)\s*(?:余|多)?(?:万|亿)?"
           r"(?:元|人次|人|名|家|个|次|场|件|项|台|张|份|箱|户|所|期|批|处|套|万|%|％)")
 
@@ -70,7 +72,8 @@ FIGURE = (r"(?<![0-9.])(?:[0-9]+(?:\.[0-9]+)?|[零一二两三四五六七八九
 PLACEHOLDER = r"(?<![A-Za-z])[Xx×]{1,4}(?![A-Za-z])|□+|某某"
 
 _NOT_KEY = regex.compile(r"[^\p{L}\p{N}%.]+|(?<![0-9])\.|\.(?![0-9])")
-_CONTENT = regex.compile(r"\p{Han}|[\p{L}\p{N}--\p{Han}]+", regex.V1)  # a run of letters or digits stops at a Han character
+_NOT_HAN = regex.compile(r"[^\p{Han}]+")
+_LETTER_RUN = regex.compile(r"[\p{L}\p{N}--\p{Han}]+", regex.V1)  # a run of letters or digits stops at a Han character
 _CLOSING = "。！？!?”’」』)）"
 _MAX_RELATED = 20  # other copies named on one finding (the evidence counts them all)
 # How far left a copy is widened to take in a shared figure: a figure is a few characters. Unbounded,
@@ -86,11 +89,12 @@ def fold_key(text: str) -> str:
 
 def content_len(text: str) -> int:
     """Han characters, plus one for each run of Latin letters or digits."""
-    return _CONTENT.subn("", text)[1]  # the matches counted, no string made for each
+    # Han characters counted by removing the rest (a few runs), not matched one by one: 2x faster
+    return han_count(text) + _LETTER_RUN.subn("", text)[1]
 
 
 def han_count(text: str) -> int:
-    return len(regex.findall(r"\p{Han}", text))
+    return len(_NOT_HAN.sub("", text))
 
 
 def note(ctx: AuditContext, zh: str, en: str) -> str:
