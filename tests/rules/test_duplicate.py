@@ -425,7 +425,7 @@ def test_ocr_doubling_is_sought_only_where_it_can_start_and_found_as_by_one_pass
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from(list("共返还工会经费，,。 X𠀀\u3000\n")), max_size=40).map("".join), st.data())
+@given(st.lists(st.sampled_from(list("共返还工会经费，,。 X𠀀\u3000\n％$+①~")), max_size=40).map("".join), st.data())
 def test_compared_characters_of_a_span_are_cut_from_the_whole_page(text, data):
     start = data.draw(st.integers(0, len(text)))
     end = data.draw(st.integers(start, len(text)))
