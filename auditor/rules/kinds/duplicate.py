@@ -54,7 +54,7 @@ from ...findings import Finding, line_and_column
 from ..context import AuditContext
 from ..model import Rule
 from ..registry import register_kind
-from ._common import Pattern, compile_all, timed
+from ._common import Pattern, compile_all, timed, vetted
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -64,12 +64,12 @@ if TYPE_CHECKING:  # pragma: no cover
 # A figure: a number with a unit or measure word. Years (2021年) and ordinals are not figures.
 # The lookahead names every character a figure can start with: without it the search tries the
 # lookbehind and each branch at every position (3x slower over a sentence).
-FIGURE = (r"(?=[0-9零一二两三四五六七八九十])(?<![0-9.])(?:[0-9]+(?:\.[0-9]+)?|[零一二两三四五六七八九]?十[一二三四五六七八九]?"
-          r"|[一二两三四五六七八九][百千][零一二三四五六七八九十]*)\s*(?:余|多)?(?:万|亿)?"
-          r"(?:元|人次|人|名|家|个|次|场|件|项|台|张|份|箱|户|所|期|批|处|套|万|%|％)")
+FIGURE = vetted(r"(?=[0-9零一二两三四五六七八九十])(?<![0-9.])(?:[0-9]+(?:\.[0-9]+)?|[零一二两三四五六七八九]?十[一二三四五六七八九]?"
+                r"|[一二两三四五六七八九][百千][零一二三四五六七八九十]*)\s*(?:余|多)?(?:万|亿)?"
+                r"(?:元|人次|人|名|家|个|次|场|件|项|台|张|份|箱|户|所|期|批|处|套|万|%|％)")
 
 # An unfilled placeholder (X人, ××, □): two copies with one cannot be shown to say the same.
-PLACEHOLDER = r"(?<![A-Za-z])[Xx×]{1,4}(?![A-Za-z])|□+|某某"
+PLACEHOLDER = vetted(r"(?<![A-Za-z])[Xx×]{1,4}(?![A-Za-z])|□+|某某")
 
 _NOT_KEY = regex.compile(r"[^\p{L}\p{N}%.]+|(?<![0-9])\.|\.(?![0-9])")
 _NOT_HAN = regex.compile(r"[^\p{Han}]+")
@@ -489,7 +489,8 @@ def _units(doc: "AnalysedDocument", params: Params, timeout: float | None = None
     """The units `params` compares, in page order; `placeholders`, when given, receives for each
     one whether it holds a placeholder (its key is then None)."""
     text = doc.norm.text
-    search = timed(params.placeholder, timeout).pattern.search  # called per unit: no wrapper on the way
+    placeholder = timed(params.placeholder, timeout)
+    search, timeout = placeholder.pattern.search, placeholder.timeout  # called per unit: no wrapper on the way
     out = []
     for p in doc.segmentation.paragraphs:
         if params.roles and p.role not in params.roles:

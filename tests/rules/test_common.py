@@ -1,0 +1,50 @@
+"""The built-in default patterns that run without the regex time limit (``_common.vetted``)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import regex
+
+from auditor.rules.kinds import _common, duplicate
+from auditor.rules.kinds._common import Timed
+
+N = 100_000
+HOSTILE = {
+    "digit run then spaces": "1" * N + " " * N,
+    "digit run then a unit": "1" * N + " " * N + "元",
+    "decimal points": "1." * N,
+    "Latin X": "X" * N,
+    "X between letters": "aXXXXb" * (N // 6),
+    "boxes": "□" * N,
+    "Chinese tens": "十" * N,
+    "hundreds": "一百" * N,
+    "某": "某" * N,
+}
+
+
+def test_the_built_in_defaults_are_the_vetted_ones():
+    assert _common._VETTED >= {duplicate.FIGURE, duplicate.PLACEHOLDER}
+    assert Timed(duplicate.PLACEHOLDER, 0.5).timeout is None
+    assert Timed(duplicate.PLACEHOLDER + "|X人", 0.5).timeout == 0.5  # anything else keeps the limit
+
+
+@pytest.mark.parametrize("pattern", sorted(_common._VETTED))
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_vetted_patterns_run_through_hostile_text_in_linear_time(pattern, name):
+    """Each runs over 100,000-character runs built to make a backtracking pattern quadratic; the
+    time limit here is only a guard (quadratic would be 10^10 steps, minutes)."""
+    text = HOSTILE[name]
+    compiled = regex.compile(pattern, regex.V1)
+    compiled.sub("", text, timeout=60)
+    for start in range(0, len(text), len(text) // 7):
+        compiled.search(text, start, timeout=60)
+
+
+def test_vetted_patterns_on_random_mixtures_of_their_own_characters():
+    rng = random.Random(3)
+    for pattern in sorted(_common._VETTED):
+        alphabet = sorted(set(regex.sub(r"[\\()\[\]?*+|{}^$]", "", pattern)) | {" ", "."})
+        text = "".join(rng.choice(alphabet) for _ in range(N))
+        regex.compile(pattern, regex.V1).sub("", text, timeout=60)
