@@ -1,4 +1,5 @@
-"""The built-in default patterns that run without the regex time limit (``_common.vetted``)."""
+"""Built-in patterns: the defaults that run without the regex time limit (``_common.vetted``), and
+the ones led by a first-character lookahead for speed, which must find what they found without it."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import random
 
 import pytest
 import regex
+from hypothesis import given
+from hypothesis import strategies as st
 
-from auditor.rules.kinds import _common, duplicate
+from auditor.rules.kinds import _common, duplicate, unit
 from auditor.rules.kinds._common import Timed
 
 N = 100_000
@@ -48,3 +51,19 @@ def test_vetted_patterns_on_random_mixtures_of_their_own_characters():
         alphabet = sorted(set(regex.sub(r"[\\()\[\]?*+|{}^$]", "", pattern)) | {" ", "."})
         text = "".join(rng.choice(alphabet) for _ in range(N))
         regex.compile(pattern, regex.V1).sub("", text, timeout=60)
+
+
+LED_BY_LOOKAHEAD = {
+    "duplicate.FIGURE": (duplicate.FIGURE, "(?=[0-9零一二两三四五六七八九十])"),
+    "unit._BARE": (unit._BARE.pattern, "(?=[0-9X])"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LED_BY_LOOKAHEAD))
+@given(st.text(alphabet=st.sampled_from(list("ab XZx12.5%中文〇十两百千万亿元人家年至~-余多.")), max_size=40))
+def test_a_first_character_lookahead_finds_what_the_pattern_found_without_it(name, text):
+    pattern, lookahead = LED_BY_LOOKAHEAD[name]
+    without = pattern.replace(lookahead, "", 1)
+    assert without != pattern
+    assert [m.span() for m in regex.finditer(pattern, text, regex.V1)] == \
+        [m.span() for m in regex.finditer(without, text, regex.V1)]

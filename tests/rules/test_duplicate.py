@@ -585,12 +585,3 @@ def test_content_length_is_its_definition(text):
 
     assert content_len(text) == len(regex.findall(r"\p{Han}|[\p{L}\p{N}--\p{Han}]+", text, flags=regex.V1))
 
-
-@given(_MIXED_TEXT)
-def test_figure_pattern_with_its_first_character_lookahead_finds_what_it_did_without(text):
-    import regex
-
-    without = duplicate.FIGURE.replace("(?=[0-9零一二两三四五六七八九十])", "")
-    assert without != duplicate.FIGURE
-    assert [m.span() for m in regex.finditer(duplicate.FIGURE, text)] == \
-        [m.span() for m in regex.finditer(without, text)]

