@@ -8,6 +8,7 @@ from pathlib import Path
 
 import regex
 
+from ..alternation import any_of
 from ..resources import default_data_file
 from ..yaml_files import read_yaml_data
 
@@ -37,6 +38,7 @@ class Taxonomy:
     source: str
     _memo: dict = field(default_factory=dict, repr=False, compare=False)
     _fits: dict = field(default_factory=dict, repr=False, compare=False)
+    _any_pattern: dict = field(default_factory=dict, repr=False, compare=False)
 
     def classify(self, label: str | None, dimension: str | None, units: tuple[str | None, ...] = ()) -> str | None:
         """The metric id for a label, or None. The figure's unit must fit the metric, by dimension
@@ -60,11 +62,22 @@ class Taxonomy:
                                or any(u in m.units for u in units if u)]
         return self._fits[key]
 
+    def _matches_any(self, fitting: list[MetricDef], key: tuple) -> "regex.Pattern | None":
+        """One alternation of the patterns of `fitting` (None: none, or not joinable): most labels
+        match no metric, and one search says so where each metric's patterns took ten."""
+        if key not in self._any_pattern:
+            joined = any_of([p.pattern for m in fitting for p in m.patterns])
+            self._any_pattern[key] = regex.compile(joined) if joined else None
+        return self._any_pattern[key]
+
     def _classify(self, label: str, dimension: str | None, units: tuple[str | None, ...]) -> str | None:
         fitting = self._fitting(dimension, units)
         for m in fitting:
             if label in m.synonyms:
                 return m.id
+        any_pattern = self._matches_any(fitting, (dimension, units))
+        if any_pattern is not None and any_pattern.search(label) is None:
+            return None
         for m in fitting:
             if any(p.search(label) for p in m.patterns):
                 return m.id

@@ -33,3 +33,31 @@ def test_memoised_answer_is_the_fresh_one(label, dimension, unit):
     first = tax.classify(label, dimension, (unit, unit))
     assert first == tax.classify(label, dimension, (unit, unit)) == (tax._classify(label, dimension, (unit, unit))
                                                                     if label else None)
+
+
+def _classified_pattern_by_pattern(tax, label, dimension, units):
+    """The taxonomy's rule as written: synonyms first, then each metric's patterns in order."""
+    fitting = tax._fitting(dimension, units)
+    for m in fitting:
+        if label in m.synonyms:
+            return m.id
+    for m in fitting:
+        if any(p.search(label) for p in m.patterns):
+            return m.id
+    return None
+
+
+_LABEL_CHARS = sorted({ch for m in load_taxonomy().metrics for s in (*m.synonyms, *(p.pattern for p in m.patterns))
+                       for ch in s if "\u4e00" <= ch <= "\u9fff"})
+
+
+@settings(max_examples=300, deadline=None)
+@given(label=st.text(alphabet=st.sampled_from(_LABEL_CHARS), min_size=1, max_size=10),
+       dimension=st.sampled_from([None, "count", "money", "people", "percent"]),
+       unit=st.sampled_from([None, "人", "元", "万元", "家", "个", "次"]))
+def test_one_search_for_any_pattern_rules_out_what_pattern_by_pattern_would(label, dimension, unit):
+    """Labels drawn from the characters of the taxonomy's own synonyms and patterns, so that many
+    match some metric: the joined pattern never rules one out."""
+    tax = load_taxonomy()
+    assert tax._classify(label, dimension, (unit, unit)) == \
+        _classified_pattern_by_pattern(tax, label, dimension, (unit, unit))

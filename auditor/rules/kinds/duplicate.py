@@ -54,6 +54,7 @@ from ...findings import Finding, line_and_column
 from ..context import AuditContext
 from ..model import Rule
 from ..registry import register_kind
+from ...alternation import any_of
 from ._common import Pattern, compile_all, timed, vetted
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -509,11 +510,6 @@ def _units(doc: "AnalysedDocument", params: Params, timeout: float | None = None
     return out
 
 
-# A pattern that may not keep its meaning inside an alternation of several (group references,
-# inline flags, named groups, recursion): boilerplate with one is tested pattern by pattern.
-_NOT_JOINABLE = regex.compile(r"\\[1-9gkKG]|\(\?[^:=!<>]|\(\?<[^=!]")
-
-
 class _Weights:
     """What a text weighs under one figure pattern and one boilerplate list, remembered by text:
     the same clauses are weighed by several rules, and again when a run is reported. Up to
@@ -524,9 +520,9 @@ class _Weights:
     def __init__(self, params: Params, timeout: float | None = None):
         self.figure = timed(params.figure, timeout)  # user patterns run under the regex time limit
         self.boilerplate = compile_all(params.boilerplate, timeout)
-        joinable = params.boilerplate and not any(_NOT_JOINABLE.search(b) for b in params.boilerplate)
         # One search for any stock phrase first: most texts hold none, and then every sub is a no-op.
-        self.any_boilerplate = timed("|".join(f"(?:{b})" for b in params.boilerplate), timeout) if joinable else None
+        joined = any_of(params.boilerplate)
+        self.any_boilerplate = timed(joined, timeout) if joined else None
         self._figures: dict[str, bool] = {}
         self._free: dict[str, int] = {}
         self._stripped: dict[str, tuple[str, int]] = {}
