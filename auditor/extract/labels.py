@@ -15,9 +15,10 @@ _LEADING_FILLER = regex.compile(
     r"一年来|今年以来|去年以来|以来|年内|此外|另外|还|又|已|均|都|达到|达|为|向|对|给|帮助|支付|"
     r"在|由|通过|实现|完成|其|以及|及|和|与|等|的|了|是|有|约|近|超过|逾|突破)\s*)+"
 )
-# A phrase ending like this wants its object after the figure ("为186名困难职工").
+# A phrase ending like this wants its object after the figure ("为186名困难职工"). Searched from the
+# end (?r): the only place it can match; forward, every word was tried at every character (9x slower).
 _WANTS_OBJECT = regex.compile(
-    r"(?:^|为|向|对|给|帮助|组织|推荐|选树|慰问|走访|建立|建成|成立|组建|培育|吸纳|资助|救助|帮扶|扶持|"
+    r"(?r)(?:^|为|向|对|给|帮助|组织|推荐|选树|慰问|走访|建立|建成|成立|组建|培育|吸纳|资助|救助|帮扶|扶持|"
     r"覆盖|惠及|涉及|联合|有|共有|拥有|全市有|包括|指导|带动|推动|集中|服务|接待|动员|表彰|评选|命名|将|把|让|使|完成|、)$"
 )
 # What may follow a figure as its object: Han characters, cut at the first verb or particle.
