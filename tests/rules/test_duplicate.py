@@ -585,3 +585,8 @@ def test_content_length_is_its_definition(text):
 
     assert content_len(text) == len(regex.findall(r"\p{Han}|[\p{L}\p{N}--\p{Han}]+", text, flags=regex.V1))
 
+
+
+@given(_MIXED_TEXT)
+def test_a_unit_left_unfolded_has_a_key_exactly_where_folding_leaves_something(text):
+    assert (duplicate._unfolded_key(text) is None) == (duplicate.fold_key(text) == "")

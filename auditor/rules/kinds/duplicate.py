@@ -88,6 +88,14 @@ def fold_key(text: str) -> str:
     return _NOT_KEY.sub("", text)
 
 
+_KEYED = regex.compile(r"[\p{L}\p{N}%]")  # what fold_key keeps (a decimal point only between digits)
+
+
+def _unfolded_key(text: str) -> str | None:
+    """`text` where ``fold_key`` would leave something of it, else None: one search, no copy."""
+    return text if _KEYED.search(text) else None
+
+
 def content_len(text: str) -> int:
     """Han characters, plus one for each run of Latin letters or digits."""
     # Han characters counted by removing the rest (a few runs), not matched one by one: 2x faster
@@ -419,7 +427,7 @@ def prepare(doc: "AnalysedDocument", rules: Sequence[Rule], timeout: float | Non
             continue
         key = _units_key(p)
         if key not in units:
-            units[key] = _units(doc, p, timeout, placeholders.setdefault(key, []))
+            units[key] = _units(doc, p, timeout, placeholders.setdefault(key, []), fold=False)
         if p.mode == "near":
             weights, spans = weighed.setdefault(_weights_key(p), (_Weights(p, timeout), {}))
             weigh = _Weigher(p, timeout, weights)
@@ -486,10 +494,13 @@ class _PackedWeights:
 
 
 def _units(doc: "AnalysedDocument", params: Params, timeout: float | None = None,
-           placeholders: list[bool] | None = None) -> list[_Unit]:
+           placeholders: list[bool] | None = None, fold: bool = True) -> list[_Unit]:
     """The units `params` compares, in page order; `placeholders`, when given, receives for each
-    one whether it holds a placeholder (its key is then None)."""
+    one whether it holds a placeholder (its key is then None). With `fold` False a key is the
+    unit's text as it is, or None where folding would leave nothing (``prepare``: it packs units
+    without their keys, which are folded again where they are compared)."""
     text = doc.norm.text
+    key = fold_key if fold else _unfolded_key
     placeholder = timed(params.placeholder, timeout)
     search, timeout = placeholder.pattern.search, placeholder.timeout  # called per unit: no wrapper on the way
     out = []
@@ -504,7 +515,7 @@ def _units(doc: "AnalysedDocument", params: Params, timeout: float | None = None
             spans = [(c.start, c.end) for s in p.sentences for c in s.clauses]
         for s, e in spans:
             held = search(text, s, e, timeout=timeout) is not None
-            out.append(_Unit(p.index, p.article, s, e, None if held else fold_key(text[s:e]) or None))
+            out.append(_Unit(p.index, p.article, s, e, None if held else key(text[s:e]) or None))
             if placeholders is not None:
                 placeholders.append(held)
     return out
