@@ -8,7 +8,7 @@ from pathlib import Path
 
 import regex
 
-from ..alternation import any_of
+from ..prefilter import any_of
 from ..resources import default_data_file
 from ..yaml_files import read_yaml_data
 
