@@ -590,3 +590,18 @@ def test_content_length_is_its_definition(text):
 @given(_MIXED_TEXT)
 def test_a_unit_left_unfolded_has_a_key_exactly_where_folding_leaves_something(text):
     assert (duplicate._unfolded_key(text) is None) == (duplicate.fold_key(text) == "")
+
+
+def test_keyed_rows_of_prepared_units_are_those_unpacking_gives(pages):
+    """``repeated_units`` reads a prepared page's keyed units straight from the packed ints: the
+    same rows and keys as unpacking every unit, on the five pages (placeholders in 004)."""
+    params = BY_ID["D001"].params
+    for doc in pages.values():
+        packed = duplicate.prepare(doc, RULES, None)[duplicate._units_key(params)]
+        rows, keys = packed.keyed(doc.norm.text)
+        units = packed.unpack(doc.norm.text)
+        expected = [(q, u.paragraph, -1 if u.article is None else u.article, u.start, u.end)
+                    for q, u in enumerate(units) if u.key is not None]
+        assert rows.tolist() == [list(r) for r in expected] and expected
+        assert keys == [u.key for u in units if u.key is not None]
+        assert any(u.key is None for u in units) or "004" not in doc.path

@@ -277,14 +277,11 @@ def repeated_units(ctx: AuditContext, docs: Sequence["AnalysedDocument"], params
         keyed: list[tuple[int, int]] = []  # per document: (its first keyed unit among all, how many)
         with ctx.scratch_file() as places, ctx.scratch_file() as hashes:
             for doc in docs:
-                units = _units_once(ctx, doc, params)
-                rows = [(q, u.paragraph, -1 if u.article is None else u.article, u.start, u.end)
-                        for q, u in enumerate(units) if u.key is not None]
-                places.write(np.array(rows, dtype=np.int64).tobytes())
-                hashes.write(np.fromiter((hash(u.key) for u in units if u.key is not None), dtype=np.int64,
-                                         count=len(rows)).tobytes())
+                rows, keys, count = _keyed_rows(ctx, doc, params)
+                places.write(rows.tobytes())
+                hashes.write(np.fromiter(map(hash, keys), dtype=np.int64, count=len(keys)).tobytes())
                 keyed.append((keyed[-1][0] + keyed[-1][1] if keyed else 0, len(rows)))
-                counts.append(len(units))
+                counts.append(count)
             repeated = _repeated_hashes(ctx, hashes, sum(n for _, n in keyed))  # sorted: looked up by bisection
             out = []
             for doc, count, (first, n) in zip(docs, counts, keyed):
@@ -374,6 +371,23 @@ def _read_at(scratch: BinaryIO, offset: int, size: int) -> bytes:
     return scratch.read(size)
 
 
+def _keyed_rows(ctx: AuditContext, doc: "AnalysedDocument", params: Params) -> tuple["np.ndarray", list[str], int]:
+    """A document's units with a key, as ``repeated_units`` writes them: rows (unit number,
+    paragraph, article (-1: none), start, end) as an int64 array, their keys, and how many units
+    the page has; read from what ``prepare`` left where it can, else from the units computed."""
+    import numpy as np
+
+    packed = getattr(doc, "prepared", {}).get(_units_key(params))
+    if packed is not None:
+        rows, keys = packed.keyed(doc.norm.text)
+        return rows, keys, len(packed.ints) // 5
+    units = _units(doc, params, ctx.regex_timeout)
+    keyed = [(q, u) for q, u in enumerate(units) if u.key is not None]
+    rows = np.array([(q, u.paragraph, -1 if u.article is None else u.article, u.start, u.end) for q, u in keyed],
+                    dtype=np.int64).reshape(-1, 5)
+    return rows, [u.key for _, u in keyed], len(units)
+
+
 def _units_once(ctx: AuditContext, doc: "AnalysedDocument", params: Params) -> list[_Unit]:
     """A document's units, as ``units_of`` gives them but not kept: read from what ``prepare``
     left, else computed."""
@@ -459,6 +473,17 @@ class _PackedUnits:
 
     def unpack(self, text: str) -> list[_Unit]:
         return [self.unit(text, q) for q in range(len(self.ints) // 5)]
+
+    def keyed(self, text: str) -> tuple["np.ndarray", list[str]]:
+        """The units with a key as rows (unit number, paragraph, article, start, end), int64, and
+        their keys: what ``unpack`` gives for them, without a _Unit made for every unit."""
+        import numpy as np
+
+        rows = np.array(self.ints, dtype=np.int64).reshape(-1, 5)
+        rows = np.column_stack([np.arange(len(rows), dtype=np.int64), rows[:, :4]])[rows[:, 4] == 0]
+        keys = [fold_key(text[s:e]) for s, e in rows[:, 3:5].tolist()]
+        has_key = np.fromiter(map(bool, keys), dtype=bool, count=len(keys))
+        return rows[has_key], [k for k in keys if k]
 
     def unit(self, text: str, q: int) -> _Unit:
         """The page's unit number `q` alone."""
