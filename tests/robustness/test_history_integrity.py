@@ -96,7 +96,6 @@ def test_history_add_killed_at_random_moments_keeps_whole_batches(work) -> None:
             if child.poll() is None:  # follow the machine's pace for the kills aimed before the commit
                 log_at = (log_at + time.monotonic() - started) / 2
             time.sleep(rng.uniform(0, 0.04))
-        finished = child.poll() is not None
         child.send_signal(signal.SIGKILL)
         in_commit += _stat(wal) != log_before
         child.wait(timeout=30)
@@ -107,7 +106,9 @@ def test_history_add_killed_at_random_moments_keeps_whole_batches(work) -> None:
             with HistoryStore.open(store) as s:
                 s.remove(BATCH)
             assert snapshot(store) == before
-        assert finished or child.returncode == -signal.SIGKILL
+        # Killed, or it ended on its own first (even between a poll and the kill, on a busy machine):
+        # then with the whole batch written.
+        assert child.returncode == -signal.SIGKILL or (child.returncode == 0 and state == after), child.returncode
     print(f"{KILLS} kills: {outcomes.count('none')} left the store as it was, {outcomes.count('whole')} holding "
           f"the whole batch; {in_commit} after DuckDB had begun its log")
     assert "none" in outcomes and "whole" in outcomes and in_commit >= 3, (outcomes, in_commit)
