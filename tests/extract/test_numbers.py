@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import example, given, strategies as st
 
 from auditor.extract.numbers import fold_width, parse_fraction, parse_number, parse_numeral
 
@@ -142,3 +143,13 @@ def test_parse_fraction_and_width() -> None:
     assert parse_fraction("零", "一") is None
     assert fold_width("４，５６５％") == "4,565%"
     assert fold_width("$20，300美圆") == "$20，300美圆"  # a list comma, not a thousands separator
+
+
+@given(st.text(alphabet=st.sampled_from("0123456789０１２３４５６７８９，,.．％%万元人\u3000 \u2212\uFE6AＸx−－"), max_size=40)
+       | st.text(max_size=40))
+@example("82，225.00")  # a thousands comma and nothing else full-width
+def test_fold_width_skips_only_texts_it_would_not_change(text: str) -> None:
+    """The early return for text with nothing to fold gives what the full fold gives."""
+    from auditor.extract.numbers import _FOLD, _FW_COMMA_RE
+
+    assert fold_width(text) == _FW_COMMA_RE.sub(",", text).translate(_FOLD)
