@@ -20,7 +20,7 @@ import json
 import os
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator
 
 from .errors import UsageError
 from .findings import Finding

@@ -46,7 +46,7 @@ import pandas as pd  # noqa: E402
 from auditor.audit import run_audit  # noqa: E402
 from auditor.config import Config  # noqa: E402
 from auditor.history.fingerprints import key_hash  # noqa: E402
-from auditor.history.fingerprints import DEFAULT_MINHASH, MinHashParams  # noqa: E402
+from auditor.history.fingerprints import DEFAULT_MINHASH  # noqa: E402
 from auditor.history.store import (Exclusion, HistoryStore, IngestBatch, TABLES,  # noqa: E402
                                    batch_from_documents, series_key)
 from auditor.pipeline import analyse_path  # noqa: E402

@@ -6,7 +6,6 @@ import json
 import zipfile
 
 import pandas as pd
-import pytest
 
 from .helpers import ROOT, run_auditor
 
