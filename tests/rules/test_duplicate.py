@@ -420,8 +420,27 @@ def test_ocr_doubling_is_sought_only_where_it_can_start_and_found_as_by_one_pass
     import regex
 
     doubled = regex.compile(r"(?P<unit>[^\p{P}\p{S}\s]{3,%d}?)(?P=unit)(?:(?P<mark>\p{P})(?P=mark))?" % max_unit)
-    assert [(m.span(), m.group("unit"), m.group("mark")) for m in _doublings(doubled, text, max_unit, 2.0)] == \
+    assert [(m.span(), m.group("unit"), m.group("mark")) for m in _doublings(doubled, text, max_unit)] == \
         [(m.span(), m.group("unit"), m.group("mark")) for m in doubled.finditer(text, overlapped=False)]
+
+
+@pytest.mark.parametrize("name", ["period 3", "random ab", "random abc", "one character", "near periodic"])
+def test_ocr_doubling_tries_are_bounded_on_hostile_text(name):
+    """Every try reads at most two units and a mark (the longest unit allowed, 200, here), so the
+    search runs without the regex time limit: text made of few characters, where triples repeat
+    everywhere, gives what one pass gives (~20,000 tries, about a second for 100,000 characters)."""
+    import random
+
+    import regex
+
+    rng = random.Random(7)
+    n = 20_000
+    text = {"period 3": "abc" * (n // 3), "random ab": "".join(rng.choice("ab") for _ in range(n)),
+            "random abc": "".join(rng.choice("abc") for _ in range(n)), "one character": "哈" * n,
+            "near periodic": "".join(("".join(rng.choice("abcd") for _ in range(39)) + "x") * 2 + "y"
+                                     for _ in range(n // 81))}[name]
+    doubled = regex.compile(r"(?P<unit>[^\p{P}\p{S}\s]{3,200}?)(?P=unit)(?:(?P<mark>\p{P})(?P=mark))?")
+    assert [m.span() for m in _doublings(doubled, text, 200)] == [m.span() for m in doubled.finditer(text)]
 
 
 @settings(max_examples=200, deadline=None)

@@ -69,7 +69,7 @@ def _adjacent(rule: Rule, ctx: AuditContext, params: Params, doc: "AnalysedDocum
     doubled = regex.compile(
         r"(?P<unit>[^\p{P}\p{S}\s]{3,%d}?)(?P=unit)(?:(?P<mark>\p{P})(?P=mark))?" % params.max_unit)
     taken: list[tuple[int, int]] = []
-    for m in _doublings(doubled, text, params.max_unit, ctx.regex_timeout):
+    for m in _doublings(doubled, text, params.max_unit):
         unit = m.group("unit")
         if han_count(unit) < params.min_chars or _short_period(unit):
             continue
@@ -92,11 +92,13 @@ def _adjacent(rule: Rule, ctx: AuditContext, params: Params, doc: "AnalysedDocum
                                   fields={"single": doc.norm.original_text(m.start(), m.start() + 1)})
 
 
-def _doublings(doubled: regex.Pattern, text: str, max_unit: int, timeout: float) -> Iterator[regex.Match]:
+def _doublings(doubled: regex.Pattern, text: str, max_unit: int) -> Iterator[regex.Match]:
     """``doubled.finditer(text)``, run only where a doubling can start. A unit of L >= 3 characters
     followed by itself means text[i + t] == text[i + L + t] for t = 0, 1, 2: numpy finds those
     positions for every L at once, and the pattern is tried only there, going on after each match
-    as one pass over the text would."""
+    as one pass over the text would. Each try reads at most two units and a doubled mark, so its
+    work is bounded by ``max_unit`` (at most 200) whatever the text: no time limit, whose timer
+    cost more than the matching at the ~500 tries a page."""
     import numpy as np
 
     codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
@@ -110,7 +112,7 @@ def _doublings(doubled: regex.Pattern, text: str, max_unit: int, timeout: float)
     longest = 2 * max_unit + 2  # two units and a doubled mark
     end = 0
     for i in np.flatnonzero(can_start).tolist():
-        if i >= end and (m := doubled.match(text, i, min(i + longest, n), timeout=timeout)) is not None:
+        if i >= end and (m := doubled.match(text, i, min(i + longest, n))) is not None:
             yield m
             end = m.end()
 
