@@ -10,7 +10,7 @@ import regex
 from hypothesis import given
 from hypothesis import strategies as st
 
-from auditor.rules.kinds import _common, duplicate, unit
+from auditor.rules.kinds import _common, arithmetic, duplicate, unit
 from auditor.rules.kinds._common import Timed
 
 N = 100_000
@@ -29,6 +29,9 @@ HOSTILE = {
 
 def test_the_built_in_defaults_are_the_vetted_ones():
     assert _common._VETTED >= {duplicate.FIGURE, duplicate.PLACEHOLDER}
+    cues = arithmetic.Params(check="parts-sum")  # the arithmetic kind's cue words, tried per figure
+    assert _common._VETTED >= {cues.total_cue, cues.breakdown, cues.not_parts, cues.per_head, cues.not_share,
+                               cues.share_of_own}
     assert Timed(duplicate.PLACEHOLDER, 0.5).timeout is None
     assert Timed(duplicate.PLACEHOLDER + "|X人", 0.5).timeout == 0.5  # anything else keeps the limit
 

@@ -34,7 +34,7 @@ from ...metrics import Metric
 from ..context import AuditContext
 from ..model import Rule
 from ..registry import register_kind
-from ._common import Pattern, timed
+from ._common import Pattern, timed, vetted
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...pipeline import AnalysedDocument
@@ -44,18 +44,18 @@ class Params(BaseModel):
     model_config = ConfigDict(extra="forbid")
     check: Literal["parts-sum", "per-head", "share-over-100", "implied-count", "table"]
     total_cue: Pattern = Field(
-        r"(?:共有|总共|共计|合计|总计|总数|全[市区县省州盟旗]\p{Han}{0,2}?有|^共|^有)",
+        vetted(r"(?:共有|总共|共计|合计|总计|总数|全[市区县省州盟旗]\p{Han}{0,2}?有|^共|^有)"),
         description="parts-sum / per-head: words in the clause before a figure that make it a total")
-    breakdown: Pattern = Field(r"^\s*[,，;；]?\s*(?:其中|包括)", description="parts-sum: what opens a 其中 list")
+    breakdown: Pattern = Field(vetted(r"^\s*[,，;；]?\s*(?:其中|包括)"), description="parts-sum: what opens a 其中 list")
     not_parts: Pattern = Field(
-        r"^(?:新|撤|发展|成立|建立|组建|覆盖|涉及|惠及|发放|培训|开展|吸纳|参与|参加|举办|完成|实现)",
+        vetted(r"^(?:新|撤|发展|成立|建立|组建|覆盖|涉及|惠及|发放|培训|开展|吸纳|参与|参加|举办|完成|实现)"),
         description="parts-sum: part labels starting like this are activities, not sibling types")
-    per_head: Pattern = Field(r"(?:每人|人均|每户|户均|每名|每家|每个)\p{Han}{0,8}$",
+    per_head: Pattern = Field(vetted(r"(?:每人|人均|每户|户均|每名|每家|每个)\p{Han}{0,8}$"),
                               description="per-head: the words just before a per-head amount")
     not_share: Pattern = Field(
-        r"(?:增长|增加|增幅|同比|环比|上升|提高|提升|上涨|涨幅|比上年|较上年|较去年|比去年|完成|超额|达成|执行|倍)",
+        vetted(r"(?:增长|增加|增幅|同比|环比|上升|提高|提升|上涨|涨幅|比上年|较上年|较去年|比去年|完成|超额|达成|执行|倍)"),
         description="share-over-100: words before a percentage that make it a growth or completion rate")
-    share_of_own: Pattern = Field(r"^\p{Han}{1,12}?(?:占比|占)(?:约|达|为|达到)?$",
+    share_of_own: Pattern = Field(vetted(r"^\p{Han}{1,12}?(?:占比|占)(?:约|达|为|达到)?$"),
                                   description="implied-count: a share with no base of its own (一线职工占78%)")
     checks: list[Literal["non-negative", "unit-allowed"]] = Field(
         default_factory=lambda: ["non-negative"], description="table: which metric-level checks to run")
