@@ -47,8 +47,9 @@ piece (``iter_json``, ``iter_html``), the long arrays of a large JSON report by 
 peaks near 190 MB, the largest worker near 230; at 200 MB, spilled, 97 and 272 (one process,
 spilled: 450). A worker's memory is mostly fixed: ~120 MB of imports (pandas, pandera), bounded
 caches (labels, numerals) and a budget of pages kept loaded (``spill._PINNED_BYTES``, charged at
-what a page takes loaded). The parent stays near 75 MB at 1 GB (~1.3 KB per page: its handle, the
-extents of its pickles, its path). What grows with the corpus is in the corpus-wide rules, each run alone on 1 GB of text
+what a page takes loaded). The parent stays near 64 MB at 1 GB: per page it keeps a handle of three
+slots and its place in the spill's arrays (~150 bytes, the path string shared with the file list;
+with an object per pickle extent it was ~650, 75 MB at 1 GB). What grows with the corpus is in the corpus-wide rules, each run alone on 1 GB of text
 (27,450 pages, bench/bench_rule_memory.py), over a floor of ~230 MB (the process at the fork,
 ~90, and the spill's budget of pages kept loaded, 128): the exact duplicate mode ~320 MB (clause
 hashes split by key range into scratch files and sorted 4M at a time; then, for the clauses that
@@ -496,7 +497,7 @@ def check_files(files: Sequence[str], config: "Config", rules: Sequence["Rule"],
     with gc_paused():
         for chunk, (docs, chunk_found, error) in zip(chunks, map_in_order(_audit_chunk, state, chunks, jobs)):
             if spill is not None:
-                docs = spill.attach(docs)
+                docs = spill.attach(docs, [path for _, path in chunk])
             documents.extend(docs)
             if error is not None:
                 if not issubclass(error[0], _rule_errors()):

@@ -30,6 +30,7 @@ import pickle
 import shutil
 import tempfile
 import weakref
+from array import array
 from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -61,21 +62,26 @@ _FINDINGS_BATCH = 2048  # findings pickled together (~0.8 MB in memory)
 
 @dataclass(frozen=True, slots=True)
 class Extent:
-    """Where one pickle lies in a spill file. Slotted: the parent holds four a page, which with a
-    ``__dict__`` each took 960 of the 1,700 bytes it kept per page (20 MB corpus), slotted 540."""
+    """Where one pickle lies in a spill file."""
     offset: int
     length: int
 
 
+# A spilled page's four pickles, in the order a worker writes them: its body (the document without
+# its metrics), its prepared part (length 0 when it has none), its normalised text alone (most
+# passes of the corpus-wide rules read only that) and its metrics alone (the year-over-year and
+# magnitude rules and the reports' metrics read only those).
+_BODY, _PREPARED, _TEXT, _METRICS = range(4)
+_PARTS = 4
+
+
 @dataclass(frozen=True)
 class WrittenChunk:
-    """What a worker sends back for the documents of its chunk: the file, and per document its
-    path and the extents of its body (without its metrics), of its prepared part (None when
-    empty), of its normalised text alone (most passes of the corpus-wide rules read only that) and
-    of its metrics alone (the year-over-year and magnitude rules and the reports' metrics read only
-    those)."""
+    """What a worker sends back for the documents of its chunk: the file, each document's path, and
+    per document the offset and length of each of its pickles (``_PARTS`` pairs, flat)."""
     file: str
-    entries: tuple[tuple[str, Extent, Extent | None, Extent, Extent], ...]
+    paths: tuple[str, ...]
+    extents: array
 
 
 @dataclass(frozen=True)
@@ -87,17 +93,18 @@ class SpillWriter:
         from ..pipeline import AnalysedDocument
 
         file = os.path.join(self.folder, name)
-        entries = []
+        extents = array("q")
         try:
             with open(file, "wb") as out:
                 for doc in documents:
                     body = AnalysedDocument(doc.document, doc.norm, doc.segmentation, ())
-                    extents = [_dump(out, body), _dump(out, doc.prepared) if doc.prepared else None,
-                               _dump(out, doc.norm.text), _dump(out, doc.metrics)]
-                    entries.append((doc.path, *extents))
+                    extents.extend(_dump_pair(out, body))
+                    extents.extend(_dump_pair(out, doc.prepared) if doc.prepared else (0, 0))
+                    extents.extend(_dump_pair(out, doc.norm.text))
+                    extents.extend(_dump_pair(out, doc.metrics))
         except OSError as exc:
             raise _spill_error(exc, os.path.dirname(self.folder)) from None
-        return WrittenChunk(name, tuple(entries))
+        return WrittenChunk(name, tuple(doc.path for doc in documents), extents)
 
 
 def _spill_error(exc: OSError, folder: str) -> UsageError:
@@ -135,6 +142,11 @@ def _dump(out, value: Any) -> Extent:
     return Extent(offset, len(data))
 
 
+def _dump_pair(out, value: Any) -> tuple[int, int]:
+    extent = _dump(out, value)
+    return extent.offset, extent.length
+
+
 class Spill:
     """A spill folder, its files' descriptors and the cache of documents read back."""
 
@@ -147,13 +159,41 @@ class Spill:
         self._pinned: dict[tuple[str, int], Any] = {}
         self._pinned_bytes = 0
         self._recent: OrderedDict[tuple[str, int], Any] = OrderedDict()
+        # Where every attached page's pickles lie, as arrays (a page's handle holds only its place
+        # here): per page the index of its file in _files and _PARTS (offset, length) pairs.
+        self._files: list[str] = []
+        self._file_of = array("I")
+        self._extents = array("q")
         self._finalizer = weakref.finalize(self, _remove, self.folder, os.getpid(), self._descriptors)
 
     def writer(self) -> SpillWriter:
         return SpillWriter(self.folder)
 
-    def attach(self, chunk: WrittenChunk) -> list["SpilledDocument"]:
-        return [SpilledDocument(self, path, chunk.file, *extents) for path, *extents in chunk.entries]
+    def attach(self, chunk: WrittenChunk, paths: Sequence[str] | None = None) -> list["SpilledDocument"]:
+        """Handles for the documents of `chunk`. `paths`: the caller's own strings for the same
+        paths, kept instead of the chunk's copies (a million pages' paths are ~100 MB)."""
+        first = len(self._file_of)
+        self._files.append(chunk.file)
+        self._file_of.extend([len(self._files) - 1] * len(chunk.paths))
+        self._extents.extend(chunk.extents)
+        if paths is not None and list(paths) == list(chunk.paths):
+            kept = paths
+        else:
+            kept = chunk.paths
+        return [SpilledDocument(self, path, first + i) for i, path in enumerate(kept)]
+
+    def extent(self, page: int, part: int) -> Extent | None:
+        """Where pickle `part` of attached page `page` lies; None for an empty prepared part."""
+        at = 2 * (_PARTS * page + part)
+        length = self._extents[at + 1]
+        return Extent(self._extents[at], length) if length else None
+
+    def file_of(self, page: int) -> str:
+        return self._files[self._file_of[page]]
+
+    def forget(self, page: int, part: int) -> None:
+        """Pickle `part` of page `page` is no longer needed: it reads as absent."""
+        self._extents[2 * (_PARTS * page + part) + 1] = 0
 
     def read(self, file: str, extent: Extent, expansion: float = 1.0) -> Any:
         """What lies at `extent` of `file`, kept while the budget allows; `expansion`: its loaded
@@ -260,15 +300,35 @@ class _SpilledNorm:
 
 class SpilledDocument:
     """An ``AnalysedDocument`` on disk: its path at hand, the rest read back when asked for.
-    It pickles as the document it stands for."""
+    It pickles as the document it stands for. A handle holds only its path and its place in the
+    spill's arrays: the parent keeps one a page, ~150 bytes with the arrays' share (with an
+    ``Extent`` object per pickle, ~650: tracemalloc over the 20 MB bench corpus)."""
 
-    __slots__ = ("path", "_spill", "_file", "_body", "_prepared", "_text", "_metrics")
+    __slots__ = ("path", "_spill", "_page")
 
-    def __init__(self, spill: Spill, path: str, file: str, body: Extent, prepared: Extent | None, text: Extent,
-                 metrics: Extent):
+    def __init__(self, spill: Spill, path: str, page: int):
         self.path = path
-        self._spill, self._file, self._body, self._prepared, self._text = spill, file, body, prepared, text
-        self._metrics = metrics
+        self._spill, self._page = spill, page
+
+    @property
+    def _file(self) -> str:
+        return self._spill.file_of(self._page)
+
+    @property
+    def _body(self) -> Extent:
+        return self._spill.extent(self._page, _BODY)
+
+    @property
+    def _prepared(self) -> Extent | None:
+        return self._spill.extent(self._page, _PREPARED)
+
+    @property
+    def _text(self) -> Extent:
+        return self._spill.extent(self._page, _TEXT)
+
+    @property
+    def _metrics(self) -> Extent:
+        return self._spill.extent(self._page, _METRICS)
 
     def load(self) -> "AnalysedDocument":
         """The whole document (its body and its metrics)."""
@@ -297,10 +357,11 @@ class SpilledDocument:
 
     @property
     def prepared(self) -> dict:
-        return {} if self._prepared is None else self._spill.read(self._file, self._prepared)
+        extent = self._prepared
+        return {} if extent is None else self._spill.read(self._file, extent)
 
     def drop_prepared(self) -> None:
-        self._prepared = None
+        self._spill.forget(self._page, _PREPARED)
 
     @property
     def spill_folder(self) -> str:

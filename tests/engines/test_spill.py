@@ -105,6 +105,32 @@ def test_every_read_is_the_document_written_whatever_the_cache_holds(order, pinn
         spill.close()
 
 
+def test_handles_of_several_chunks_read_their_own_pages(spill_tmp):
+    """Handles hold only a place in the spill's arrays: pages of later chunks are found past those of
+    earlier ones, forgetting one page's prepared part touches no other, and the caller's path strings
+    are kept (not copies) when they are the chunk's paths."""
+    documents = analyse_paths([str(FIXTURES)], Config(jobs=1), jobs=1)
+    documents[0].prepared["x"] = (1,)
+    documents[3].prepared["y"] = (2,)
+    packed = [d.packed() for d in documents]
+    spill = Spill()
+    try:
+        writer = spill.writer()
+        paths = [d.path for d in documents]
+        handles = (spill.attach(writer.write("a", packed[:2]), paths[:2])
+                   + spill.attach(writer.write("b", packed[2:]), paths[2:]))
+        assert [h.load() for h in reversed(handles)] == [d.packed() for d in reversed(documents)]
+        assert all(h.path is p for h, p in zip(handles, paths))
+        assert [h._file for h in handles] == ["a", "a"] + ["b"] * (len(handles) - 2)
+        handles[3].drop_prepared()
+        assert handles[3].prepared == {} and handles[0].prepared == {"x": (1,)}
+        assert [h.metrics for h in handles] == [d.metrics for d in documents]
+        other = spill.attach(writer.write("c", packed[:1]), ["elsewhere"])
+        assert other[0].path == paths[0]  # not the caller's string when it names another file
+    finally:
+        spill.close()
+
+
 _DOCS: list = []
 
 
