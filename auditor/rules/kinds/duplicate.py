@@ -747,10 +747,11 @@ class _PlaceIndex:
     occurrence, where a dict of lists of (document, unit) tuples took ~150 (a third of the exact
     mode's memory at 1 GB of text). Most hashes of a corpus are found once: they are left out."""
 
-    __slots__ = ("hashes", "places")
+    __slots__ = ("hashes", "places", "_last")
 
     def __init__(self, hashes: "np.ndarray", places: "np.ndarray"):
         self.hashes, self.places = hashes, places
+        self._last: tuple[int | None, tuple[int, int]] = (None, (0, 0))
 
     @classmethod
     def of(cls, documents: Iterable[tuple["np.ndarray", "np.ndarray"]]) -> "_PlaceIndex":
@@ -776,7 +777,14 @@ class _PlaceIndex:
         return len(self.places)
 
     def _range(self, h: int) -> tuple[int, int]:
-        return int(self.hashes.searchsorted(h)), int(self.hashes.searchsorted(h, "right"))
+        # The last hash's range kept: a unit is asked about several times in a row (held? first
+        # place? weighed? places before?), and each search from Python costs ~1 µs.
+        last, found = self._last
+        if last == h:
+            return found
+        found = int(self.hashes.searchsorted(h)), int(self.hashes.searchsorted(h, "right"))
+        self._last = (h, found)
+        return found
 
     def __contains__(self, h: int) -> bool:
         lo, hi = self._range(h)
