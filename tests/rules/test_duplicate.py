@@ -611,6 +611,22 @@ def test_a_unit_left_unfolded_has_a_key_exactly_where_folding_leaves_something(t
     assert (duplicate._unfolded_key(text) is None) == (duplicate.fold_key(text) == "")
 
 
+@given(st.lists(st.sampled_from(list("12.3.a.工会，, %．。") + ["1.5", "..", "3..4"]), max_size=30).map("".join),
+       st.data())
+def test_keys_cut_from_a_page_fold_are_each_spans_own_fold(text, data):
+    """A span's key cut from the page's fold (``fold_keys``) is the span folded alone, decimal
+    points at its ends included (kept between digits on the page, dropped at a span's edge)."""
+    bounds = st.integers(0, len(text))
+    spans = data.draw(st.lists(st.tuples(bounds, bounds).map(sorted), max_size=8))
+    assert duplicate.fold_keys(text, spans) == [duplicate.fold_key(text[s:e]) for s, e in spans]
+
+
+@pytest.mark.parametrize("text", ["1.5.2", "a.1.5.", "3..4", "工会1.5万，2.0%。", ".5", "5."])
+def test_keys_of_every_span_of_texts_with_decimal_points(text):
+    spans = [(s, e) for s in range(len(text) + 1) for e in range(s, len(text) + 1)]
+    assert duplicate.fold_keys(text, spans) == [duplicate.fold_key(text[s:e]) for s, e in spans]
+
+
 def test_keyed_rows_of_prepared_units_are_those_unpacking_gives(pages):
     """``repeated_units`` reads a prepared page's keyed units straight from the packed ints: the
     same rows and keys as unpacking every unit, on the five pages (placeholders in 004)."""

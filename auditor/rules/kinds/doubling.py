@@ -29,16 +29,15 @@ from ...findings import Finding
 from ..context import AuditContext
 from ..model import Rule
 from ..registry import register_kind
-from ._common import Pattern
+from ._common import CodeTable, Pattern, code_points, from_code_points
 from .duplicate import FIGURE, PLACEHOLDER, han_count, note
 
 if TYPE_CHECKING:  # pragma: no cover
-    import numpy as np
-
     from ...pipeline import AnalysedDocument
 
 _FIGURE = regex.compile(FIGURE)
-_PUNCT = regex.compile(r"[\p{P}\p{S}\s]")
+_PUNCT_CLASS = r"[\p{P}\p{S}\s]"
+_PUNCT = regex.compile(_PUNCT_CLASS)
 
 
 class Params(BaseModel):
@@ -153,9 +152,9 @@ class _Compared(NamedTuple):
     def of(cls, text: str, slots: set[int]) -> "_Compared":
         import numpy as np
 
-        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-        kept = ~_punctuation_table(codes)[codes]
-        return cls(np.flatnonzero(kept).tolist(), codes[kept].tobytes().decode("utf-32-le"), sorted(slots))
+        codes = code_points(text)
+        kept = ~_PUNCTUATION(codes)
+        return cls(np.flatnonzero(kept).tolist(), from_code_points(codes[kept]), sorted(slots))
 
     def span(self, start: int, end: int) -> tuple[list[int], str]:
         """(offsets, characters) of text[start:end]; each placeholder character made distinct from
@@ -173,24 +172,7 @@ class _Compared(NamedTuple):
         return where, chars
 
 
-_PUNCTUATION = {"known": None, "table": None}  # per process: which code points are _PUNCT, as met
-
-
-def _punctuation_table(codes) -> "np.ndarray":
-    """A table by code point of whether the character is punctuation, a symbol or a space, filled
-    in for every code point of `codes` (a page meets few characters not seen on earlier pages; one
-    regex match per new character, then numpy reads the table for the whole page at once)."""
-    import numpy as np
-
-    if _PUNCTUATION["table"] is None:
-        _PUNCTUATION["known"] = np.zeros(0x110000, dtype=bool)
-        _PUNCTUATION["table"] = np.zeros(0x110000, dtype=bool)
-    known, table = _PUNCTUATION["known"], _PUNCTUATION["table"]
-    new = np.unique(codes[~known[codes]])
-    if len(new):
-        table[new] = [_PUNCT.match(chr(c)) is not None for c in new.tolist()]  # a one-character class: no context
-        known[new] = True
-    return table
+_PUNCTUATION = CodeTable(_PUNCT_CLASS)  # _PUNCT by code point, per process
 
 
 def _repeats(text: str, start: int, end: int, min_chars: int, max_gap: int, slots: set[int],

@@ -56,7 +56,7 @@ from ..context import AuditContext
 from ..model import Rule
 from ..registry import register_kind
 from ...prefilter import any_of, any_required
-from ._common import Pattern, Timed, compile_all, timed, vetted
+from ._common import CodeTable, Pattern, Timed, code_points, compile_all, from_code_points, timed, vetted
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -89,6 +89,34 @@ def fold_key(text: str) -> str:
     return _NOT_KEY.sub("", text)
 
 
+def fold_keys(text: str, spans: Sequence[tuple[int, int]]) -> list[str]:
+    """``fold_key(text[s:e])`` for each span of `text`, cut from one fold of the whole text: a
+    page's clauses are many, and a substitution each cost a third of the exact rules. What the
+    fold keeps depends on a character and its two neighbours only (a decimal point is kept between
+    digits), so a span's fold is the text's fold over it, but for a point at either end of the
+    span, which has no neighbour there and is always dropped."""
+    import numpy as np
+
+    if not text:
+        return [""] * len(spans)
+    codes = code_points(text)
+    kept = _KEY_CHARACTER(codes)
+    digit = (codes >= 48) & (codes <= 57)
+    inner_points = np.flatnonzero(codes[1:-1] == 46) + 1
+    kept[inner_points] = digit[inner_points - 1] & digit[inner_points + 1]
+    before = np.concatenate(([0], np.cumsum(kept)))  # kept characters before each offset
+    folded = from_code_points(codes[kept])
+    bounds = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+    starts, ends = bounds[:, 0], bounds[:, 1]
+    a, b = before[starts], before[ends]
+    first, last = np.minimum(starts, len(codes) - 1), np.maximum(ends - 1, 0)
+    a += (a < b) & (codes[first] == 46) & kept[first]  # a kept point opening the span
+    b -= (a < b) & (codes[last] == 46) & kept[last]  # ... or closing it
+    return [folded[x:y] for x, y in zip(a.tolist(), b.tolist())]
+
+
+# What fold_key keeps of a character alone (a decimal point is kept by its neighbours), by code point.
+_KEY_CHARACTER = CodeTable(r"[\p{L}\p{N}%]")
 _KEYED = regex.compile(r"[\p{L}\p{N}%]")  # what fold_key keeps (a decimal point only between digits)
 
 
@@ -482,7 +510,7 @@ class _PackedUnits:
 
         rows = np.array(self.ints, dtype=np.int64).reshape(-1, 5)
         rows = np.column_stack([np.arange(len(rows), dtype=np.int64), rows[:, :4]])[rows[:, 4] == 0]
-        keys = [fold_key(text[s:e]) for s, e in rows[:, 3:5].tolist()]
+        keys = fold_keys(text, rows[:, 3:5].tolist())
         has_key = np.fromiter(map(bool, keys), dtype=bool, count=len(keys))
         return rows[has_key], [k for k in keys if k]
 
