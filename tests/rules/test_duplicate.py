@@ -370,6 +370,33 @@ def test_minhash_in_batches_and_in_32_bits_gives_the_same_signatures(monkeypatch
     assert pair_list(lsh_candidates(band_hashes(batched, 8).T, 50)) == pair_list(lsh_candidates(band_hashes(whole, 8).T, 50))
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet="工会职工会员慰问金万元0123456789，。", min_size=3, max_size=40), min_size=1, max_size=12),
+       st.integers(2, 5), st.integers(0, 99))
+def test_minhash_is_its_definition_in_plain_python(texts, n, seed):
+    # The archive keeps band keys made from these signatures (auditor/history/fingerprints.py):
+    # however the numpy passes are arranged, the values are the definition's, computed one n-gram
+    # at a time here: a polynomial hash of the code points mod p, then min over (a·x + b) mod p.
+    import random
+
+    from auditor.rules.kinds import duplicate
+
+    texts = [t for t in texts if len(t) >= n] or ["工会" * n]
+    p = duplicate._PRIME
+    rng = random.Random(seed)
+    permutations = [(rng.randrange(1, p), rng.randrange(0, p)) for _ in range(8)]
+
+    def gram_hash(gram: str) -> int:
+        h = 0
+        for ch in gram:
+            h = (h * duplicate._BASE + ord(ch)) % p
+        return h
+
+    expected = [[min((a * gram_hash(t[i:i + n]) + b) % p for i in range(len(t) - n + 1)) for a, b in permutations]
+                for t in texts]
+    assert minhash(texts, n, 8, seed).tolist() == expected
+
+
 def test_prepared_units_and_weights_read_back_as_computed(pages):
     # What a pool worker prepares for the corpus-wide duplicate rules travels packed (int arrays,
     # no copies of the text); read back, it is what the parent would have computed itself.

@@ -501,7 +501,12 @@ class _PackedUnits:
             for u, placeholder in zip(units, placeholders))))
 
     def unpack(self, text: str) -> list[_Unit]:
-        return [self.unit(text, q) for q in range(len(self.ints) // 5)]
+        """Every unit, its key cut from one fold of the page (``fold_keys``; a fold per unit was a
+        fifth of the near rule)."""
+        n = self.ints
+        keys = fold_keys(text, [(n[i + 2], n[i + 3]) for i in range(0, len(n), 5)])
+        return [_Unit(n[i], None if n[i + 1] < 0 else n[i + 1], n[i + 2], n[i + 3],
+                      None if n[i + 4] else keys[i // 5] or None) for i in range(0, len(n), 5)]
 
     def keyed(self, text: str) -> tuple["np.ndarray", list[str]]:
         """The units with a key as rows (unit number, paragraph, article, start, end), int64, and
@@ -1278,8 +1283,11 @@ def _minhash_batch(texts: Sequence[str], n: int, permutations: Sequence[tuple]):
     codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     count = len(codes) - n + 1
     hashes = np.zeros(count, dtype=np.uint64)
+    quotients = np.empty_like(hashes)
     for t in range(n):
-        hashes = (hashes * np.uint64(_BASE) + codes[t:t + count]) % np.uint64(_PRIME)
+        np.multiply(hashes, np.uint64(_BASE), out=hashes)
+        np.add(hashes, codes[t:t + count], out=hashes)
+        _reduce_mod_prime(hashes, quotients)
     lengths = np.array([len(t) for t in texts], dtype=np.int64)
     per_text = lengths - n + 1  # n-grams of each text
     starts = np.concatenate(([0], np.cumsum(per_text)[:-1]))  # each text's first n-gram among all
@@ -1287,9 +1295,24 @@ def _minhash_batch(texts: Sequence[str], n: int, permutations: Sequence[tuple]):
     # the n-grams that lie inside one text: position = text offset + rank within the text
     grams = hashes[np.arange(int(per_text.sum())) + np.repeat(offsets - starts, per_text)]
     out = np.empty((len(texts), len(permutations)), dtype=np.uint64)
+    permuted, quotients = np.empty_like(grams), np.empty_like(grams)
     for k, (a, b) in enumerate(permutations):
-        out[:, k] = np.minimum.reduceat((grams * a + b) % np.uint64(_PRIME), starts)
+        np.multiply(grams, a, out=permuted)
+        np.add(permuted, b, out=permuted)
+        _reduce_mod_prime(permuted, quotients)
+        out[:, k] = np.minimum.reduceat(permuted, starts)
     return out
+
+
+def _reduce_mod_prime(values: "np.ndarray", scratch: "np.ndarray") -> None:
+    """values %= _PRIME, in place (uint64; `scratch` of the same shape). As v - (v // p)·p: numpy
+    divides an array by a constant with multiplications (libdivide) but takes a remainder with a
+    real division, 5x slower, and that was half the near rule."""
+    import numpy as np
+
+    np.floor_divide(values, np.uint64(_PRIME), out=scratch)
+    np.multiply(scratch, np.uint64(_PRIME), out=scratch)
+    np.subtract(values, scratch, out=values)
 
 
 def band_hashes(signatures, bands: int):
