@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from auditor.documents.load import Document
@@ -479,6 +479,35 @@ def test_compared_characters_of_a_span_are_cut_from_the_whole_page(text, data):
     where = [i for i in range(start, end) if not _PUNCT.match(text, i)]  # per character, as _repeats did
     chars = "".join(chr(0xF0000 + n % 0xFFFD) if i in slots else text[i] for n, i in enumerate(where))
     assert _Compared.of(text, slots).span(start, end) == (where, chars)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(list("工会经费工会，。 XX\U000F0003\U000F0000𠀀")), max_size=60).map("".join),
+       st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60)), max_size=6), st.integers(3, 5))
+@example("X工会经费\U000F0000工会经费", [(0, 10)], 5)  # the placeholder is made U+F0000, as is the later character
+@example("工会经X费工会经\U000F0003费", [(0, 10)], 5)  # ... U+F0003, fourth in the span
+def test_page_pre_test_never_rules_out_a_span_that_repeats(text, cuts, k):
+    # D004 asks the page once which sentences may hold a repeated window (a hash of every window)
+    # and looks only at those: a span whose windows, as ``span`` makes them, repeat must be kept,
+    # placeholders (distinct from everything) and private-use characters included.
+    spans = [(min(a, b, len(text)), min(max(a, b), len(text))) for a, b in cuts]
+    slots = {i for i, ch in enumerate(text) if ch == "X"}
+    compared = _Compared.of(text, slots)
+    maybe = compared.may_repeat(spans, k)
+    assert len(maybe) == len(spans)
+    for (start, end), kept in zip(spans, maybe):
+        _, chars = compared.span(start, end)
+        windows = len(chars) - k + 1
+        repeats = windows > k and len({chars[j:j + k] for j in range(windows)}) < windows
+        assert kept or not repeats, (start, end)
+        assert kept or not list(_repeats(text, start, end, k, 3, slots, compared))
+
+
+def test_page_pre_test_keeps_only_sentences_with_a_repeat():
+    text = "共返还小微企业工会经费政策落实，共返还小微企业工会经费。全年开展法律宣传活动三场。"
+    spans = [(0, text.index("。") + 1), (text.index("。") + 1, len(text))]
+    assert _Compared.of(text, set()).may_repeat(spans, 10) == [True, False]
+    assert _Compared.of(text, set()).may_repeat([], 10) == []
 
 
 def test_repeated_runs_are_found_in_linear_time():

@@ -20,7 +20,7 @@ Two modes:
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from typing import TYPE_CHECKING, Iterable, Iterator, Literal, NamedTuple
+from typing import TYPE_CHECKING, Iterable, Iterator, Literal, NamedTuple, Sequence
 
 import regex
 from pydantic import BaseModel, ConfigDict, Field
@@ -128,9 +128,10 @@ def _phrases(rule: Rule, ctx: AuditContext, params: Params, doc: "AnalysedDocume
     slots = {i for m in regex.finditer(params.placeholder, text, regex.V1, timeout=ctx.regex_timeout)
              for i in range(*m.span())}
     compared = _Compared.of(text, slots)
-    for p in doc.segmentation.paragraphs:
-        spans = [(p.start, p.end)] if params.scope == "paragraph" else [(s.start, s.end) for s in p.sentences]
-        for start, end in spans:
+    spans = [(p.start, p.end) for p in doc.segmentation.paragraphs] if params.scope == "paragraph" else \
+        [(s.start, s.end) for p in doc.segmentation.paragraphs for s in p.sentences]
+    for (start, end), maybe in zip(spans, compared.may_repeat(spans, params.min_chars)):
+        if maybe:
             for (a, b), (c, d), gap in _repeats(text, start, end, params.min_chars, params.max_gap, slots,
                                                 compared):
                 unit = text[c:d]
@@ -155,6 +156,43 @@ class _Compared(NamedTuple):
         codes = code_points(text)
         kept = ~_PUNCTUATION(codes)
         return cls(np.flatnonzero(kept).tolist(), from_code_points(codes[kept]), sorted(slots))
+
+    def may_repeat(self, spans: Sequence[tuple[int, int]], k: int) -> list[bool]:
+        """For each span of the text (normalised offsets), whether a window of `k` compared
+        characters may occur twice in it, as ``_repeats`` first asks: decided for the whole page at
+        once from a hash of every window (a set of each sentence's windows was half the rule).
+        False is certain; True may be a collision, which ``_repeats`` then rules out. Placeholder
+        characters, which ``span`` makes distinct, and the private-use plane it makes them of,
+        hash as one character: equal windows there hash equal here."""
+        import numpy as np
+
+        where = np.asarray(self.where, dtype=np.int64)
+        codes = code_points(self.chars).astype(np.uint64)
+        codes[codes >= 0xF0000] = 0xF0000
+        if self.slots:
+            slots = np.asarray(self.slots, dtype=np.int64)
+            codes[np.searchsorted(where, slots[np.isin(slots, where)])] = 0xF0000
+        windows = len(codes) - k + 1
+        if not len(spans) or windows < 2:
+            return [False] * len(spans)
+        hashes = np.zeros(windows, dtype=np.uint64)
+        with np.errstate(over="ignore"):  # wrapping: a collision only costs an exact look
+            for t in range(k):
+                hashes = hashes * np.uint64(1_000_003) + codes[t:t + windows]
+        bounds = np.searchsorted(where, np.asarray(spans, dtype=np.int64).reshape(-1, 2))
+        counts = np.maximum(bounds[:, 1] - bounds[:, 0] - k + 1, 0)
+        counts[counts <= k] = 0  # as _repeats: too few windows for two copies that do not overlap
+        span_of = np.repeat(np.arange(len(spans)), counts)
+        first = np.cumsum(counts) - counts
+        positions = np.arange(int(counts.sum())) + np.repeat(bounds[:, 0] - first, counts)
+        with np.errstate(over="ignore"):  # the span mixed into the key: one plain sort, not a lexsort (25x)
+            keys = hashes[positions] * np.uint64(0x9E3779B97F4A7C15) + span_of.astype(np.uint64)
+        ordered = np.sort(keys)
+        twice = ordered[1:][ordered[1:] == ordered[:-1]]
+        out = np.zeros(len(spans), dtype=bool)
+        if len(twice):
+            out[span_of[np.isin(keys, twice)]] = True
+        return out.tolist()
 
     def span(self, start: int, end: int) -> tuple[list[int], str]:
         """(offsets, characters) of text[start:end]; each placeholder character made distinct from
