@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import regex
 
+from ..codepoints import CodeMap
 from .packed import offset_array
 
 # Full-width ASCII (U+FF01..U+FF5E) folds onto ASCII; the ideographic space and NBSP onto a space.
@@ -24,7 +25,7 @@ _FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _FOLD.update({0x3000: 0x20, 0x00A0: 0x20, 0x2002: 0x20, 0x2003: 0x20, 0x2009: 0x20, 0x202F: 0x20})
 # Invisible characters are dropped, not folded, so they cannot hide inside a figure or a duplicate.
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-_FOLD_TABLE = str.maketrans(_FOLD)
+_FOLD_WIDTH = CodeMap(_FOLD)
 
 # Spaces inside a figure: between a digit (or placeholder X) and a Han character or unit, either way round.
 _FIGURE_SPACE = regex.compile(
@@ -144,7 +145,7 @@ def _joins(lines: list[_Line], i: int, blank_lines: int, single_newline_wraps: b
 
 
 def normalise(original: str) -> NormText:
-    folded = original.translate(_FOLD_TABLE)
+    folded = _FOLD_WIDTH(original)
     lines = _content_lines(folded)
     single_newline_wraps = _wraps_on_single_newlines(folded, lines)
     hard_wrapped = _is_hard_wrapped(lines)

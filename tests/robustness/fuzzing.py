@@ -143,7 +143,7 @@ def mangle_zip(data: bytes, flips: list[tuple[int, int]]) -> bytes:
 def check_normalise(text: str) -> None:
     """Every normalised character comes from one original character, in order, and any span maps
     back inside the original."""
-    from auditor.documents.normalise import _FOLD_TABLE, normalise
+    from auditor.documents.normalise import _FOLD, normalise
 
     norm = normalise(text)
     assert norm.original == text
@@ -152,7 +152,7 @@ def check_normalise(text: str) -> None:
         o = norm.original_index(i)
         assert previous < o < len(text), (i, o)
         previous = o
-        assert ch == text[o].translate(_FOLD_TABLE) or (ch == "\n" and text[o] == "\n"), (i, ch, text[o])
+        assert ch == text[o].translate(_FOLD) or (ch == "\n" and text[o] == "\n"), (i, ch, text[o])
     n = len(norm.text)
     for start, end in ((0, n), (0, 0), (n, n), (n // 3, 2 * n // 3), (n // 2, min(n, n // 2 + 1))):
         a, b = norm.to_original(start, end)

@@ -70,14 +70,3 @@ def test_a_first_character_lookahead_finds_what_the_pattern_found_without_it(nam
     assert without != pattern
     assert [m.span() for m in regex.finditer(pattern, text, regex.V1)] == \
         [m.span() for m in regex.finditer(without, text, regex.V1)]
-
-
-@given(st.text(max_size=60))
-def test_a_code_table_answers_as_its_class_does_for_every_character(text):
-    """By code point, filled as characters are met: the same answer as matching each character,
-    whatever was met before (astral characters and lone surrogates included)."""
-    table = _common.CodeTable(r"[\p{L}\p{N}%]")
-    for part in (text, text[::-1] + "%1a，", "\ud800a\udfff𠀀" + text):
-        codes = _common.code_points(part)
-        assert table(codes).tolist() == [regex.match(r"[\p{L}\p{N}%]", ch) is not None for ch in part]
-        assert _common.from_code_points(codes) == part

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Iterable
+from typing import Annotated, Iterable
 
 import regex
 from pydantic import AfterValidator
-
-if TYPE_CHECKING:  # pragma: no cover
-    import numpy as np
 
 
 def _compiles(pattern: str) -> str:
@@ -92,39 +89,3 @@ def spans(patterns: Iterable[regex.Pattern], text: str, timeout: float) -> list[
 def inside_any(start: int, end: int, allowed: list[tuple[int, int]]) -> bool:
     return any(a <= start and end <= b for a, b in allowed)
 
-
-class CodeTable:
-    """Which code points a one-character class matches, as a numpy table by code point filled in
-    as characters are met: a page meets few characters earlier pages did not, so a page costs one
-    regex match per new character and one numpy read for the whole of it (a regex per character,
-    or a substitution per clause, cost several times more). Per process; two 1.1 MB arrays."""
-
-    def __init__(self, char_class: str) -> None:
-        self._class = regex.compile(char_class)
-        self._known = self._table = None
-
-    def __call__(self, codes: "np.ndarray") -> "np.ndarray":
-        """For each code point of `codes` (uint32), whether the class matches it."""
-        import numpy as np
-
-        if self._table is None:
-            self._known = np.zeros(0x110000, dtype=bool)
-            self._table = np.zeros(0x110000, dtype=bool)
-        known, table = self._known, self._table
-        new = np.unique(codes[~known[codes]])
-        if len(new):
-            table[new] = [self._class.match(chr(c)) is not None for c in new.tolist()]  # no context: one character
-            known[new] = True
-        return table[codes]
-
-
-def code_points(text: str) -> "np.ndarray":
-    """`text` as an array of its code points (uint32); lone surrogates pass through."""
-    import numpy as np
-
-    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-
-
-def from_code_points(codes: "np.ndarray") -> str:
-    """The text of an array of code points (uint32), as ``code_points`` made it."""
-    return codes.tobytes().decode("utf-32-le", "surrogatepass")

@@ -25,11 +25,12 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Literal, NamedTuple, Seque
 import regex
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...codepoints import CodeTable, code_points, from_code_points
 from ...findings import Finding
 from ..context import AuditContext
 from ..model import Rule
 from ..registry import register_kind
-from ._common import CodeTable, Pattern, code_points, from_code_points
+from ._common import Pattern
 from .duplicate import FIGURE, PLACEHOLDER, han_count, note
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -50,13 +50,14 @@ from typing import TYPE_CHECKING, BinaryIO, Callable, Iterable, Iterator, Litera
 import regex
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ...codepoints import CodeTable, code_points, from_code_points
 from ...documents.packed import offset_array
 from ...findings import Finding, line_and_column
 from ..context import AuditContext
 from ..model import Rule
 from ..registry import register_kind
 from ...prefilter import any_of, any_required
-from ._common import CodeTable, Pattern, Timed, code_points, compile_all, from_code_points, timed, vetted
+from ._common import Pattern, Timed, compile_all, timed, vetted
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
