@@ -12,13 +12,13 @@ What runs where:
    that need the text (duplicates, magnitude slips) over each document ALONE, and the document's
    link keys (``local.link_keys``: clause-key hashes, MinHash LSH band keys, (entity, metric)
    groups). Out comes one row per document: what it was read as, its original text, its metrics
-   (nested), its findings and its keys.
+   (nested), its findings, its keys and the analysed document pickled (kept with the rows, ~3x the
+   page's bytes, so that step 3 does not analyse it again).
 2. Distributed (Spark SQL): the metrics table exploded from those rows and checked with pandera's
    PySpark backend (``metrics_schema``); the cross-document candidate search: a group-by on the
    link keys (how many documents hold each clause key / band key / metric group) and a semi-join
    back to the documents, which yields the documents that share a key with another document.
-3. Distributed again: only those linked documents are analysed a second time (``mapInArrow``) and
-   sent, pickled, to the driver.
+3. Only the linked documents' pickled analyses are sent to the driver (a broadcast join on doc_id).
 4. Distributed, year-over-year (``yoy_findings``): the metric rows become observations
    (``yoy.observations`` in ``mapInArrow``), grouped by series, (entity, metric, unit), with
    ``applyInArrow``; each group runs ``yoy.compare`` for every yoy rule and returns one compact row
@@ -256,7 +256,7 @@ def _arrow_types():
                       ("flag", pa.bool_())])
     documents = pa.schema(list(schemas["documents"]) + [
         pa.field("error", pa.string()), pa.field("metrics", pa.list_(metric)),
-        pa.field("findings", pa.list_(finding)), pa.field("links", pa.list_(link))])
+        pa.field("findings", pa.list_(finding)), pa.field("links", pa.list_(link)), pa.field("blob", pa.binary())])
     return documents
 
 
@@ -329,23 +329,10 @@ def _row(doc_id: int, doc, found=(), solo=(), links=(), *, error: str | None = N
     row["findings"] = [{**local.finding_record(f), "scope": "document"} for f in found] + \
                       [{**local.finding_record(f), "scope": "corpus"} for f in solo]
     row["links"] = [{"rule": r, "how": h, "key": k, "year": y, "flag": bool(fl)} for r, h, k, y, fl in links]
+    # The analysed document, pickled (packed: ~3x the page's UTF-8 bytes), for the driver should the
+    # page link to another: a twentieth of the cost of analysing it again from the text there.
+    row["blob"] = pickle.dumps(doc, protocol=5) if doc is not None and error is None else None
     return row
-
-
-def _reanalyse_batches(batches: Iterator, *, year) -> Iterator:
-    """mapInArrow: document rows → (doc_id, pickled AnalysedDocument), for the driver's rules."""
-    import pyarrow as pa
-
-    from ..documents.load import Document
-    from ..pipeline import analyse
-
-    schema = pa.schema([("doc_id", pa.int64()), ("blob", pa.binary())])
-    for batch in batches:
-        out = []
-        for r in batch.to_pylist():
-            doc = Document(r["path"], r["text"], r["encoding"], r["sha256"], r["format"], r["size"])
-            out.append({"doc_id": r["doc_id"], "blob": pickle.dumps(analyse(doc, year=year), protocol=5)})
-        yield pa.RecordBatch.from_pylist(out, schema=schema)
 
 
 # ---------------------------------------------------------------- the metrics schema on Spark
@@ -697,7 +684,7 @@ def run_spark_audit(paths: Sequence[str], config: "Config", *, master: str | Non
             mark = time.perf_counter()
             corpus = []
             if linked and corpus_rules:
-                analysed = _analysed(spark, docs, linked, config.year)
+                analysed = _analysed(spark, docs, linked)
                 ctx = AuditContext(analysed, lang=config.lang, regex_timeout=config.regex_timeout, history=store)
                 corpus = run_rules(corpus_rules, ctx)
             times["corpus_rules_s"] = time.perf_counter() - mark
@@ -782,24 +769,27 @@ def _linked(spark: "SparkSession", docs: "DataFrame") -> list[int]:
     from pyspark.sql import functions as F
 
     links = docs.select("doc_id", F.explode("links").alias("l")).select("doc_id", "l.*")
+    # "Two documents" and "two years" as lowest != highest, not countDistinct: Spark plans two
+    # distinct counts as an Expand that copies every link row per count and shuffles it twice
+    # (2.7M rows at 20 MB: 28-34 s; with min/max 12-16 s). min and max skip nulls as
+    # countDistinct does: a group with no year never has "two years".
     groups = links.groupBy("rule", "key").agg(
-        F.countDistinct("doc_id").alias("documents"), F.max(F.col("flag").cast("int")).alias("flagged"),
-        F.countDistinct("year").alias("years"), F.first("how").alias("how"))
-    shared = groups.where((F.col("documents") >= 2) & (
-        ((F.col("how") == "any") & (F.col("flagged") == 1)) | ((F.col("how") == "years") & (F.col("years") >= 2))))
+        F.min("doc_id").alias("first_doc"), F.max("doc_id").alias("last_doc"),
+        F.max(F.col("flag").cast("int")).alias("flagged"),
+        F.min("year").alias("first_year"), F.max("year").alias("last_year"), F.first("how").alias("how"))
+    shared = groups.where((F.col("first_doc") != F.col("last_doc")) & (
+        ((F.col("how") == "any") & (F.col("flagged") == 1))
+        | ((F.col("how") == "years") & (F.col("first_year") != F.col("last_year")))))
     rows = links.join(shared.select("rule", "key"), ["rule", "key"], "left_semi").select("doc_id").distinct()
     return sorted(r.doc_id for r in rows.collect())
 
 
-def _analysed(spark: "SparkSession", docs: "DataFrame", linked: list[int], year: int | None) -> list:
-    """The linked documents analysed again in the executors, unpickled on the driver, in order."""
+def _analysed(spark: "SparkSession", docs: "DataFrame", linked: list[int]) -> list:
+    """The linked documents as the executors analysed them, unpickled on the driver, in order."""
     from pyspark.sql import functions as F
 
     ids = spark.createDataFrame([(i,) for i in linked], "doc_id long")
-    rows = (docs.join(F.broadcast(ids), "doc_id")
-            .select("doc_id", "path", "text", "encoding", "sha256", "format", "size")
-            .mapInArrow(functools.partial(_reanalyse_batches, year=year), "doc_id bigint, blob binary"))
-    table = _to_arrow(rows)
+    table = _to_arrow(docs.join(F.broadcast(ids), "doc_id").select("doc_id", "blob"))
     pairs = sorted(zip(table.column("doc_id").to_pylist(), table.column("blob").to_pylist()))
     return [pickle.loads(blob) for _, blob in pairs]
 

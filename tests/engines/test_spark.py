@@ -11,6 +11,8 @@ import shutil
 import sys
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("pyspark", reason="the Spark engine is the optional extra auditor[spark] (pyspark not installed)")
 if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
@@ -111,6 +113,37 @@ def test_spark_errors_and_interrupted_writes(spark, tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         run_spark_audit([str(pages)], Config(), spark=spark, history=False, output_dir=tmp_path / "out")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pages"]  # no tables, no temporary folder
+
+
+# Link rows: a rule's "how" is fixed by the rule; few keys and years so that groups form, null years
+# and a document holding a key twice among them.
+_LINK_RULES = {"D001": "any", "D003": "any", "Y001": "years"}
+_link_rows = st.lists(st.tuples(st.integers(0, 5), st.sampled_from(sorted(_LINK_RULES)), st.sampled_from("abcd"),
+                                st.one_of(st.none(), st.integers(2019, 2021)), st.booleans()), max_size=30)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example(rows=[(0, "Y001", "a", 2020, True), (0, "Y001", "a", 2021, True), (1, "Y001", "a", 2020, True)])
+@example(rows=[(0, "Y001", "a", None, True), (1, "Y001", "a", None, True), (2, "Y001", "a", 2020, True)])
+@example(rows=[(0, "D001", "a", None, True), (0, "D001", "a", None, True), (1, "D001", "b", None, True)])
+@example(rows=[(0, "D001", "a", None, False), (1, "D001", "a", None, True), (2, "D003", "a", None, True)])
+@given(rows=_link_rows)
+def test_spark_links_the_documents_the_local_engine_links(spark, rows):
+    """The Spark engine's group-by and semi-join link exactly the documents ``local.linked_documents``
+    links: two documents hold the key, and one flags it ("any") or they span two years ("years")."""
+    from auditor.engines.local import linked_documents
+    from auditor.engines.spark import _linked
+
+    by_doc: dict[int, list] = {}
+    for doc, rule, key, year, flag in rows:
+        by_doc.setdefault(doc, []).append(
+            {"rule": rule, "how": _LINK_RULES[rule], "key": key, "year": year, "flag": flag})
+    docs = spark.createDataFrame(
+        [(doc, links) for doc, links in sorted(by_doc.items())],
+        "doc_id long, links array<struct<rule:string, how:string, key:string, year:bigint, flag:boolean>>")
+    expected = linked_documents((doc, (rule, _LINK_RULES[rule], key, year, flag))
+                                for doc, rule, key, year, flag in rows)
+    assert _linked(spark, docs) == sorted(expected)
 
 
 def test_metrics_schema_rejects_a_broken_table(spark):
