@@ -724,6 +724,9 @@ def check_documents(docs: Sequence["AnalysedDocument"], rules: Sequence["Rule"],
     doc_rules, corpus_rules = split_rules(rules)
     corpus_rules = split_corpus_rules(corpus_rules)[1]  # the others run on views of every document
     batch = run_rules(doc_rules, AuditContext(list(docs), lang=lang, regex_timeout=regex_timeout))
+    # The duplicate rules' units and weights once per page, as a pool worker prepares them: read by
+    # the rules run on the page alone, by its link keys, and by the driver if the page links.
+    prepare_documents(docs, corpus_rules, regex_timeout)
     by_path: dict[str, list[Finding]] = defaultdict(list)
     for f in batch:
         by_path[f.document].append(f)
@@ -801,7 +804,8 @@ def link_keys(doc: "AnalysedDocument", rules: Sequence["Rule"], *, with_history:
                                          lambda i: units[i].key is not None and not flags[units[i].key])
             rows.extend((rule.id, "any", _hash("\x1e".join(w)), None, True) for w in sorted(set(windows.values())))
         elif rule.kind == "duplicate" and mode == "near":
-            rows.extend((rule.id, "any", _hash(k), None, True) for k in _band_keys(ctx, doc, p))
+            # A band key is a hash already, and most link rows are band keys: no second hash
+            rows.extend((rule.id, "any", k, None, True) for k in _band_keys(ctx, doc, p))
         elif rule.kind == "yoy":
             seen = {(o.entity, o.metric, o.unit, o.year) for o in yoy.observations(doc.metrics)}
             rows.extend((rule.id, "years", _hash("\x1f".join(k[:3])), k[3], True) for k in sorted(seen))
@@ -828,7 +832,7 @@ def _band_keys(ctx: Any, doc: "AnalysedDocument", p) -> set[str]:
     if not cores:
         return set()
     keys = duplicate.band_hashes(duplicate.minhash(cores, p.ngram, p.num_perm, p.seed, "uint32"), p.bands)
-    return {f"{b}:{key}" for row in keys.tolist() for b, key in enumerate(row)}
+    return {f"{b}:{key:x}" for row in keys.tolist() for b, key in enumerate(row)}
 
 
 def linked_documents(links: Iterable[tuple[int, tuple[str, str, str, int | None, bool]]]) -> set[int]:

@@ -9,7 +9,8 @@ What runs where:
    (local files by path; HDFS/S3 URLs and globs through Spark's ``binaryFile`` source), load →
    normalise → segment → extract, every per-document rule (``local.is_per_document``: placeholder,
    pattern, doubling, arithmetic, unit except magnitude-slip) over the batch, the corpus-wide rules
-   that need the text (duplicates, magnitude slips) over each document ALONE, and the document's
+   that need the text (duplicates, magnitude slips) over each document ALONE (from its duplicate
+   units and weights, prepared once per page as the pool's workers prepare them), and the document's
    link keys (``local.link_keys``: clause-key hashes, MinHash LSH band keys, (entity, metric)
    groups). Out comes one row per document: what it was read as, its original text, its metrics
    (nested), its findings, its keys and the analysed document pickled (kept with the rows, ~3x the
