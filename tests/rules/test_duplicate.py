@@ -9,6 +9,7 @@ boilerplate, reduplication), and a property test runs the rules over arbitrary t
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import tempfile
 import time
@@ -222,6 +223,16 @@ def test_near_candidates_read_in_key_ranges_are_the_bands_buckets(blocks, at_onc
         lsh_candidates(every.T, max_bucket).tolist()
 
 
+def _held(doc_units: list, kept) -> _RepeatedUnits:
+    """A page's units as the exact mode reads them, holding those `kept` says (with a key), each
+    key as its hash."""
+    held = [(n, u) for n, u in enumerate(doc_units) if kept(u)]
+    return _RepeatedUnits(len(doc_units), duplicate.offset_array(2**20, [n for n, _ in held]),
+                          duplicate.offset_array(2**20, [x for _, u in held for x in (u.paragraph, -1 if u.article is None
+                                                                                     else u.article, u.start, u.end)]),
+                          duplicate.array("q", [hash(u.key) for _, u in held]))
+
+
 def _exact_over_every_unit(rule, pages) -> list:
     """The exact mode over every unit of every page, each with its key (as it ran before units
     found once were weeded out: ``repeated_units``), with the rule's findings as run_rules orders them."""
@@ -229,6 +240,7 @@ def _exact_over_every_unit(rule, pages) -> list:
     docs = duplicate.in_path_order(ctx)
     units = [duplicate.units_of(ctx, doc, rule.params) for doc in docs]
     assert all(isinstance(u, list) for u in units)
+    units = [_held(doc_units, lambda u: u.key is not None) for doc_units in units]
     found: dict = {}
     for f in duplicate._exact(rule, ctx, rule.params, docs, units, duplicate.weigher(ctx, rule.params)):
         found.setdefault((f.rule, f.document, f.start, f.end), f)
@@ -267,6 +279,28 @@ def test_copy_across_pages_goes_on_the_later_page():
     (f,) = found
     assert f.rule == "D001" and f.document == "001_page.txt" and f.related[0].document == "000_page.txt"
     assert f.evidence["documents"] == 2
+
+
+@pytest.mark.parametrize("within, articles, across, reported", [
+    (True, "any", True, {"same article", "other article", "other page"}),
+    (True, "same", False, {"same article"}),
+    (True, "other", True, {"other article", "other page"}),
+    (True, "same", True, {"same article", "other page"}),
+    (False, "any", True, {"other page"}),
+    (True, "any", False, {"same article", "other article"}),
+])
+def test_a_copy_is_reported_by_the_rules_covering_where_its_nearest_earlier_copy_is(within, articles, across, reported):
+    """Three copies, each of its own sentence, each with one earlier copy of its kind: in the same
+    article, in another article of the page, on an earlier page."""
+    rule = dataclasses.replace(BY_ID["D001"], params=BY_ID["D001"].params.model_copy(
+        update={"within_document": within, "articles": articles, "across_documents": across}))
+    copy = {kind: f"全年{kind}新建工会组织296家，新增会员1416人，完成率达70%以上。"
+            for kind in ("same article", "other article", "other page")}
+    first = LEAD + copy["same article"] + copy["same article"] + copy["other article"] + copy["other page"] + "\n"
+    second = "本报讯 2022年，镇赉县总工会扎实推进各项任务。" + copy["other article"] + "\n"
+    found = _run(first + second, "本报讯 2022年，洮南市总工会扎实推进各项任务。" + copy["other page"], rules=[rule])
+    assert {kind for kind, text in copy.items() for f in found if f.text == text} == reported
+    assert len(found) == len(reported)
 
 
 def test_a_sentence_of_short_clauses_copied_whole_is_a_copy():
@@ -585,15 +619,60 @@ def test_the_index_holds_every_key_found_twice_and_only_those(keys):
     assert not any(h in index for h, places in naive.items() if len(places) == 1)
     assert len({index.slot(h) for h in expected}) == len(expected)
     # weeded: only the units whose key repeats are held, with their places and hashes; the others read as unpaired
-    weeded = []
-    for doc in units:
-        kept = [(i, u) for i, u in enumerate(doc) if u.key is not None and hash(u.key) in expected]
-        weeded.append(_RepeatedUnits(len(doc), duplicate.offset_array(100, [i for i, _ in kept]),
-                                     duplicate.offset_array(100, [x for _, u in kept for x in (u.paragraph, -1, u.start, u.end)]),
-                                     duplicate.array("q", [hash(u.key) for _, u in kept])))
+    weeded = [_held(doc, lambda u: u.key is not None and hash(u.key) in expected) for doc in units]
     assert [list(w) for w in weeded] == [[u._replace(key=hash(u.key)) if u.key is not None and hash(u.key) in expected
                                           else duplicate._UNPAIRED for u in doc] for doc in units]
     assert [w[-1:] + w[:1] for w in weeded] == [[w[len(w) - 1], w[0]] if len(w) else [] for w in weeded]
+
+
+def _run_by_definition(a: list[_Unit], i: int, b: list[_Unit], q: int, same_doc: bool) -> tuple[int, int]:
+    """How far the copies around unit i of `a` and unit q of `b` agree, read unit by unit: both
+    units have a key and the same one, each follows the one before (same or next paragraph), and
+    in one document the later copy starts after the earlier one ends."""
+    def same(x: int, y: int) -> bool:
+        return 0 <= x < len(a) and 0 <= y < len(b) and a[x].key is not None and a[x].key == b[y].key
+
+    def follows(seq: list[_Unit], x: int) -> bool:
+        return seq[x].paragraph - seq[x - 1].paragraph <= 1
+
+    forward = 0
+    while same(i + forward, q + forward) and (not same_doc or i + forward < q) \
+            and (forward == 0 or (follows(a, i + forward) and follows(b, q + forward))):
+        forward += 1
+    back = 0
+    while same(i - back - 1, q - back - 1) and (not same_doc or i + forward <= q - back - 1) \
+            and follows(a, i - back) and follows(b, q - back):
+        back += 1
+    return back, forward
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.one_of(st.none(), st.sampled_from("甲乙丙")), st.integers(0, 2)),
+                         max_size=24), min_size=1, max_size=3))
+@example([[("甲", 0), ("乙", 0), ("甲", 0), ("乙", 0), ("甲", 0), ("乙", 0)]])
+@example([[("甲", 0), ("乙", 2), (None, 0), ("甲", 1), ("乙", 2)], [("甲", 0), ("乙", 1), ("丙", 0), ("甲", 0), ("乙", 1)]])
+def test_a_run_of_copies_read_from_the_arrays_is_its_definition(pages):
+    """``_run`` reads a run of copies from the repeated units' arrays; it agrees, for every pair of
+    units with one key, with the run read unit by unit (keys, paragraph steps, no overlap)."""
+    units, weeded = [], []
+    for page in pages:
+        paragraph, doc = 0, []
+        for n, (key, step) in enumerate(page):
+            paragraph += step
+            doc.append(_Unit(paragraph, None, n, n + 1, key))
+        units.append(doc)
+    counts: dict = {}
+    for doc in units:
+        for u in doc:
+            counts[u.key] = counts.get(u.key, 0) + 1
+    for doc in units:  # as repeated_units holds them: units whose key is found twice or more
+        weeded.append(_held(doc, lambda u: u.key is not None and counts[u.key] > 1))
+    places = [(d, n) for d, doc in enumerate(units) for n, u in enumerate(doc) if u.key is not None]
+    for e, i in places:
+        for d, q in places:
+            if (e, i) < (d, q) and units[e][i].key == units[d][q].key:
+                assert duplicate._run(weeded, (e, i), (d, q)) == \
+                    _run_by_definition(units[e], i, units[d], q, e == d), ((e, i), (d, q))
 
 
 @settings(max_examples=200, deadline=None)

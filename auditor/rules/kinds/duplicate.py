@@ -256,19 +256,29 @@ class _RepeatedUnits(Sequence[_Unit]):
     the 200 MB bench corpus. Two keys sharing a hash read as equal here: a copy is checked by its
     text before it is reported (``_report_run``)."""
 
-    __slots__ = ("count", "numbers", "ints", "keys")
+    __slots__ = ("count", "numbers", "ints", "keys", "_follows")
 
     def __init__(self, count: int, numbers: array, ints: array, keys: array):
         self.count = count
         self.numbers = numbers  # the repeated units' numbers on the page, ascending
         self.ints, self.keys = ints, keys  # four ints and the key's hash (array "q") of each, in the same order
+        self._follows: bytes | None = None
 
     def __len__(self) -> int:
         return self.count
 
     def __getitem__(self, i):
+        if type(i) is int and 0 <= i < self.count:  # the common case, first
+            return self._unit(i)
         if isinstance(i, slice):
-            return [self._unit(j) for j in range(*i.indices(len(self)))]
+            start, stop, step = i.indices(len(self))
+            if step != 1:
+                return [self._unit(j) for j in range(start, stop, step)]
+            out = [_UNPAIRED] * max(0, stop - start)  # one search for the slice, not one a unit
+            numbers = self.numbers
+            for k in range(bisect_left(numbers, start), bisect_left(numbers, stop)):
+                out[numbers[k] - start] = self._at(k)
+            return out
         if i < 0:
             i += len(self)
         if not 0 <= i < len(self):
@@ -279,15 +289,39 @@ class _RepeatedUnits(Sequence[_Unit]):
         k = bisect_left(self.numbers, i)
         if k == len(self.numbers) or self.numbers[k] != i:
             return _UNPAIRED
+        return self._at(k)
+
+    def _at(self, k: int) -> _Unit:  # the k-th repeated unit
         n, b = self.ints, 4 * k
         return _Unit(n[b], None if n[b + 1] < 0 else n[b + 1], n[b + 2], n[b + 3], self.keys[k])
 
     def __iter__(self) -> Iterator[_Unit]:
         return map(self._unit, range(len(self)))
 
+    def key_and_article(self, i: int) -> tuple[int | None, int]:
+        """The key's hash (None: unpaired) and article (-1: none) of unit i: one search."""
+        k = bisect_left(self.numbers, i)
+        if k == len(self.numbers) or self.numbers[k] != i:
+            return None, -1
+        return self.keys[k], self.ints[4 * k + 1]
+
     def keyed(self) -> Iterator[tuple[int, int]]:
         """(unit number, key hash) of the repeated units, in page order."""
         return zip(self.numbers, self.keys)
+
+    def follows(self) -> bytes:
+        """For each repeated unit (by its place in ``numbers``), 1 if it follows the one listed
+        before it on the page: the next unit, in the same paragraph or the next. A run of copies
+        goes on over such units only (``_run``); made once, when a run is first followed here."""
+        if self._follows is None:
+            import numpy as np
+
+            numbers = np.asarray(self.numbers, dtype=np.int64)
+            paragraphs = np.asarray(self.ints, dtype=np.int64)[0::4]
+            linked = np.zeros(len(numbers), dtype=np.uint8)
+            linked[1:] = (numbers[1:] == numbers[:-1] + 1) & (paragraphs[1:] - paragraphs[:-1] <= 1)
+            self._follows = linked.tobytes()
+        return self._follows
 
 
 _UNPAIRED = _Unit(-1, None, -1, -1, None)  # a unit of _RepeatedUnits whose key is found once
@@ -698,30 +732,22 @@ class _Weigher:
 # ---------------------------------------------------------------- exact copies
 
 def _exact(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["AnalysedDocument"],
-           units: Sequence[Sequence[_Unit]], weigh: _Weigher) -> Iterable[Finding]:
+           units: Sequence[_RepeatedUnits], weigh: _Weigher) -> Iterable[Finding]:
     import numpy as np
 
-    def keyed(d: int) -> Iterable[tuple[int, str | int]]:
-        """(unit number, key) of the units of document d with a key, in page order: of a
-        _RepeatedUnits only those it lists (the others never pair). Made when walked, not kept."""
-        doc_units = units[d]
-        if isinstance(doc_units, _RepeatedUnits):
-            return doc_units.keyed()
-        return ((q, u.key) for q, u in enumerate(doc_units) if u.key is not None)
+    def keyed(d: int) -> Iterable[tuple[int, int]]:
+        """(unit number, key hash) of the units of document d that may pair, in page order."""
+        return units[d].keyed()
 
     def numbered(d: int) -> tuple["np.ndarray", "np.ndarray"]:  # (unit numbers, key hashes) of document d
-        doc_units = units[d]
-        if isinstance(doc_units, _RepeatedUnits):
-            return np.asarray(doc_units.numbers, dtype=np.int64), np.frombuffer(doc_units.keys, dtype=np.int64)
-        rows = np.array([(q, _key_hash(key)) for q, key in keyed(d)], dtype=np.int64).reshape(-1, 2)
-        return rows[:, 0], rows[:, 1]
+        return np.asarray(units[d].numbers, dtype=np.int64), np.frombuffer(units[d].keys, dtype=np.int64)
 
     index = _PlaceIndex.of(numbered(d) for d in range(len(units)))
     seed_flags = np.full(len(index), -1, dtype=np.int8)  # at a key's first slot: -1 not weighed yet
 
     def seeds(d: int, q: int) -> bool:  # substantial by itself
         u = units[d][q]
-        slot = index.slot(_key_hash(u.key))
+        slot = index.slot(u.key)
         if seed_flags[slot] < 0:
             seed_flags[slot] = weigh.substantial(docs[d].norm.text[u.start:u.end])
         return bool(seed_flags[slot])
@@ -731,15 +757,14 @@ def _exact(rule: Rule, ctx: AuditContext, params: Params, docs: Sequence["Analys
     starts: list[tuple[array, array]] = []
     for d, doc_units in enumerate(units):
         found = _windows(doc_units, docs[d].norm.text, weigh, lambda i, d=d: not seeds(d, i),
-                         [q for q, key in keyed(d) if _key_hash(key) in index])
+                         [q for q, key in keyed(d) if key in index])
         starts.append((array("q", found), array("q", map(hash, found.values()))))
     windows = _PlaceIndex.of((np.frombuffer(numbers, dtype=np.int64), np.frombuffer(hashes, dtype=np.int64))
                              for numbers, hashes in starts)
     occurrences: dict[tuple, list[tuple[int, int]]] = {}
     for d, doc_units in enumerate(units):
         covered: set[int] = set()
-        for q, key in keyed(d):  # only units with a key can seed
-            h = _key_hash(key)
+        for q, h in keyed(d):  # only units with a key can seed
             if h not in index or q in covered or index.first(h) == (d, q) or not seeds(d, q):
                 continue
             partners = _partners(params, units, index.before(h, d, q, _PARTNERS), d, q)
@@ -846,11 +871,6 @@ def _place(p: int) -> tuple[int, int]:
     return p >> 32, p & 0xFFFFFFFF
 
 
-def _key_hash(key: str | int) -> int:
-    """A unit key's 64-bit hash: a _RepeatedUnits key is one already."""
-    return key if type(key) is int else hash(key)
-
-
 def _windows(units: Sequence[_Unit], text: str, weigh: _Weigher, eligible: Callable[[int], bool],
              candidates: Iterable[int] | None = None) -> dict[int, tuple[str, ...]]:
     """For each unit i that has one: the keys of the shortest run of eligible units from i, each
@@ -868,7 +888,7 @@ def _windows(units: Sequence[_Unit], text: str, weigh: _Weigher, eligible: Calla
         while e < len(numbers) and numbers[e] == numbers[e - 1] + 1 \
                 and units[numbers[e]].paragraph - units[numbers[e - 1]].paragraph <= 1:
             e += 1
-        stretch = [units[i] for i in numbers[s:e]]
+        stretch = units[numbers[s]:numbers[e - 1] + 1]  # numbers[s:e] follow one another
         free, rest = [0], [0]  # running sums over the stretch, of units free of stock phrases
         for u in stretch:
             t = text[u.start:u.end]
@@ -889,50 +909,66 @@ def _windows(units: Sequence[_Unit], text: str, weigh: _Weigher, eligible: Calla
     return out
 
 
-def _partners(params: Params, units: Sequence[Sequence[_Unit]], earlier: list[tuple[int, int]],
+def _partners(params: Params, units: Sequence[_RepeatedUnits], earlier: list[tuple[int, int]],
               d: int, q: int) -> list[tuple[int, int]]:
-    """The earlier copies this rule pairs unit q of document d with, of the places `earlier` (in
-    audit order; those of another key that shares its hash are dropped). A copy is classed by the
-    nearest earlier one: in the same article, else elsewhere in the document, else in an earlier
-    document; the rule reports the copy only if it covers that class."""
-    key = units[d][q].key
-    earlier = [(e, i) for e, i in earlier if units[e][i].key == key]
-    article = units[d][q].article
-    same_article = [(e, i) for e, i in earlier if e == d and units[e][i].article == article]
-    same_doc = [(e, i) for e, i in earlier if e == d]
+    """The earlier copies this rule pairs unit q of document d with, the nearest ``_NEAREST`` at
+    most, in audit order, of the places `earlier` (in audit order; those of another key that shares
+    its hash are dropped). A copy is classed by the earlier ones: in the same article if any is,
+    else elsewhere in the document, else in an earlier document; the rule reports the copy only if
+    it covers that class."""
+    key, article = units[d].key_and_article(q)
+    same_article: list[tuple[int, int]] = []
+    same_doc: list[tuple[int, int]] = []
+    other: list[tuple[int, int]] = []
+    for e, i in reversed(earlier):  # nearest first: a page pasted fifty times stops at the first or twentieth
+        their_key, their_article = units[e].key_and_article(i)
+        if their_key != key:
+            continue
+        if e == d and their_article == article:
+            if not params.within_document or params.articles == "other":
+                return []
+            same_article.append((e, i))
+            if len(same_article) == _NEAREST:
+                break
+        else:
+            (same_doc if e == d else other).append((e, i))
     if same_article:
-        wanted = params.within_document and params.articles != "other"
-        return same_article if wanted else []
+        return same_article[::-1]
     if same_doc:
         wanted = params.within_document and params.articles != "same"
-        return same_doc if wanted else []
-    return earlier if params.across_documents else []
+        return same_doc[_NEAREST - 1::-1] if wanted else []
+    return other[_NEAREST - 1::-1] if params.across_documents else []
 
 
-def _longest(units: list[list[_Unit]], partners: list[tuple[int, int]], d: int, q: int
+_NEAREST = 20  # earlier copies whose runs are compared (_longest)
+
+
+def _longest(units: Sequence[_RepeatedUnits], partners: list[tuple[int, int]], d: int, q: int
              ) -> tuple[tuple[int, int], tuple[int, int]]:
-    """The partner (of the nearest 20) whose copy around unit q of document d runs longest, and the run."""
-    return max(((pair, _run(units, pair, (d, q))) for pair in partners[-20:]), key=lambda item: sum(item[1]))
+    """The partner whose copy around unit q of document d runs longest (the first, of equal runs),
+    and the run."""
+    return max(((pair, _run(units, pair, (d, q))) for pair in partners), key=lambda item: sum(item[1]))
 
 
-def _run(units: list[list[_Unit]], first: tuple[int, int], second: tuple[int, int]) -> tuple[int, int]:
-    """How far the copies around `first` and `second` agree: (units before, units from) the seed."""
+def _run(units: Sequence[_RepeatedUnits], first: tuple[int, int], second: tuple[int, int]) -> tuple[int, int]:
+    """How far the copies around `first` and `second` (two units with the same key) agree: (units
+    before, units from) the seed. A run goes on while both sides' next units pair, have the same
+    key and follow on the page (``_RepeatedUnits.follows``), and, in one document, the two copies
+    do not overlap. Read from the arrays: a page pasted over and over (a 10 MB export of one line)
+    follows hundreds of thousands of runs of units."""
     (e, i), (d, q) = first, second
     a, b = units[e], units[d]
-
-    def same(x: int, y: int) -> bool:
-        return (0 <= x < len(a) and 0 <= y < len(b) and a[x].key is not None and a[x].key == b[y].key)
-
-    def contiguous(seq: list[_Unit], x: int) -> bool:  # unit x follows unit x-1 on the page
-        return seq[x].paragraph - seq[x - 1].paragraph <= 1
-
-    forward = 0
-    while same(i + forward, q + forward) and (e != d or i + forward < q) \
-            and (forward == 0 or (contiguous(a, i + forward) and contiguous(b, q + forward))):
+    ka, kb = bisect_left(a.numbers, i), bisect_left(b.numbers, q)  # their places in the lists
+    keys_a, keys_b, follows_a, follows_b = a.keys, b.keys, a.follows(), b.follows()
+    most = min(len(keys_a) - ka, len(keys_b) - kb, q - i if e == d else len(keys_b))
+    forward = 1
+    while forward < most and follows_a[ka + forward] and follows_b[kb + forward] \
+            and keys_a[ka + forward] == keys_b[kb + forward]:
         forward += 1
+    most = min(ka, kb, q - i - forward if e == d else kb)
     back = 0
-    while same(i - back - 1, q - back - 1) and (e != d or i + forward <= q - back - 1) \
-            and contiguous(a, i - back) and contiguous(b, q - back):
+    while back < most and follows_a[ka - back] and follows_b[kb - back] \
+            and keys_a[ka - back - 1] == keys_b[kb - back - 1]:
         back += 1
     return back, forward
 
@@ -940,7 +976,7 @@ def _run(units: list[list[_Unit]], first: tuple[int, int], second: tuple[int, in
 def _occurrences(units: Sequence[Sequence[_Unit]], index: _PlaceIndex, keys: tuple) -> list[tuple[int, int]]:
     """Every place the run of unit keys `keys` appears, in audit order."""
     n = len(keys)
-    return [(d, i) for d, i in index.all(_key_hash(keys[0]))
+    return [(d, i) for d, i in index.all(keys[0])
             if tuple(u.key for u in units[d][i:i + n]) == keys]
 
 
