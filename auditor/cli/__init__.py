@@ -13,6 +13,7 @@ from ..errors import AuditorError
 
 _COMMANDS = {
     "audit": ("auditor.cli.audit_cmd", "audit"),
+    "report": ("auditor.cli.report_cmd", "report"),
     "extract": ("auditor.cli.extract_cmd", "extract"),
     "rules": ("auditor.cli.rules_cmd", "rules"),
     "history": ("auditor.cli.history_cmd", "history"),
@@ -21,6 +22,7 @@ _COMMANDS = {
 }
 _HELP = {
     "audit": "Check documents against the rules and report findings.",
+    "report": "Make a report again from the Parquet tables of an audit (--output-dir).",
     "extract": "Write the metrics table (every figure in the text).",
     "rules": "List, show and validate rules.",
     "history": "The archive of published pages for year-over-year checks.",

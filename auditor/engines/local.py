@@ -59,9 +59,11 @@ slip ~240 (their rows in parts of whole series or groups, bucketed on disk past 
 ``kinds/_parts.py``). At the start of that work they took 610, 370, 310 and 280 MB.
 Both duplicate modes keep the rest in scratch files (``AuditContext.scratch_file``).
 
-Parquet tables of an audit (documents, metrics, findings), shared with the Spark engine, are at the
-end of this module (``write_tables``): written into a temporary folder beside the target and renamed
-into place, so an interrupted run leaves nothing half-written.
+Parquet tables of an audit (documents, metrics, findings, and the run: which rules, their files,
+the language), shared with the Spark engine, are at the end of this module (``write_tables``):
+written into a temporary folder beside the target and renamed into place, so an interrupted run
+leaves nothing half-written. ``auditor report`` makes the reports from them again
+(auditor/report/from_tables.py).
 """
 
 from __future__ import annotations
@@ -989,16 +991,18 @@ def document_record(doc_id: int, view: DocumentView | "AnalysedDocument") -> dic
 
 
 def view_from_records(doc: dict[str, Any], metrics: Iterable[Metric]) -> DocumentView:
-    """A DocumentView again from a document row and its metric rows."""
+    """A DocumentView again from a document row and its metric rows (kept as they are when packed)."""
     from ..documents.load import Document
     from ..documents.segment import Article
+    from ..extract.packed_metrics import PackedMetrics
 
     data = json.loads(doc["articles"])
     articles = tuple(Article(a["index"], tuple(tuple(p) for p in a["parts"]), a["entity"],
                              tuple(a["entity_span"]) if a["entity_span"] else None, a["year"], a["year_source"],
                              a["title"]) for a in data["articles"])
     document = Document(doc["path"], doc["text"], doc["encoding"], doc["sha256"], doc["format"], int(doc["size"]))
-    return DocumentView(document, tuple(metrics), articles, tuple(tuple(p) for p in data["parts"]))
+    kept = metrics if isinstance(metrics, PackedMetrics) else tuple(metrics)
+    return DocumentView(document, kept, articles, tuple(tuple(p) for p in data["parts"]))
 
 
 def metric_record(doc_id: int, m: Metric) -> dict[str, Any]:
@@ -1013,6 +1017,10 @@ def metric_from_record(row: dict[str, Any]) -> Metric:
             v = None
         elif hasattr(v, "item"):
             v = v.item()
+        elif type(v) is str:
+            # Shared, as the extractor shares them: a table row's strings are new objects each,
+            # nine a metric (units, kinds, entities and figures repeat over 10^6 rows).
+            v = sys.intern(v)
         values[k] = v
     for k in ("value", "range_low", "range_high"):
         if values[k] is not None and isinstance(values[k], float) and math.isnan(values[k]):
@@ -1042,25 +1050,79 @@ def arrow_schemas():
     metrics = pa.schema([("doc_id", pa.int64())] + [(k, metric_types.get(k, pa.string())) for k in TABLE_FIELDS])
     finding_types = {"start": pa.int64(), "end": pa.int64(), "line": pa.int64(), "column": pa.int64()}
     findings = pa.schema([(k, finding_types.get(k, pa.string())) for k in FINDING_COLUMNS])
-    return {"documents": documents, "metrics": metrics, "findings": findings}
+    return {"documents": documents, "metrics": metrics, "findings": findings, "run": pa.schema([("manifest", pa.string())])}
+
+
+TABLES_FORMAT = "auditor-tables/1"
+
+
+def run_record(rule_set, rules: Sequence["Rule"], lang: str, elapsed_s: float) -> dict[str, Any]:
+    """The `run` table's one row: what the reports need besides the rows. The rule files go in
+    with their text, since a report may be made where they are not (a cluster's output read on
+    an editor's machine) or after they changed."""
+    from .. import __version__
+    from ..rules.loader import rule_file_text
+
+    manifest = {"format": TABLES_FORMAT, "auditor": __version__, "lang": lang, "elapsed_s": elapsed_s,
+                "rules_run": [r.id for r in rules],
+                "rule_files": [[path, rule_file_text(path)] for path in rule_set.files]}
+    return {"manifest": json.dumps(manifest, ensure_ascii=False)}
 
 
 def write_tables(result: "AuditResult", output_dir: str | os.PathLike) -> Path:
-    """documents/, metrics/ and findings/ of an audit as Parquet under `output_dir` (the layout the
-    Spark engine writes), all or nothing."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
+    """documents/, metrics/, findings/ and run/ of an audit as Parquet under `output_dir` (the
+    layout the Spark engine writes), all or nothing. Rows are written a row group at a time, as
+    the documents are read (from the spill, for a large audit), so memory does not grow with the
+    corpus."""
     schemas = arrow_schemas()
-    docs = [document_record(i, d) for i, d in enumerate(result.documents)]
-    metrics = [metric_record(i, m) for i, d in enumerate(result.documents) for m in d.metrics]
-    findings = [finding_record(f) for f in result.findings]
     with staged_folder(output_dir) as tmp:
-        for name, rows in (("documents", docs), ("metrics", metrics), ("findings", findings)):
-            (tmp / name).mkdir()
-            table = pa.Table.from_pylist(rows, schema=schemas[name])
-            pq.write_table(table, tmp / name / "part-00000.parquet")
+        tables = {name: _TableWriter(tmp / name, schema) for name, schema in schemas.items()}
+        try:
+            for i, d in enumerate(result.documents):
+                tables["documents"].add(document_record(i, d), len(d.original))
+                for m in d.metrics:
+                    tables["metrics"].add(metric_record(i, m))
+            for f in result.findings:
+                tables["findings"].add(finding_record(f))
+            tables["run"].add(run_record(result.rule_set, result.rules, result.lang, result.elapsed_s))
+        except BaseException:
+            for table in tables.values():
+                table.out.close()  # the folder goes; nothing more is written to it
+            raise
+        for table in tables.values():
+            table.close()
     return Path(output_dir)
+
+
+class _TableWriter:
+    """One table's part file, written a row group at a time: every `rows` rows or `chars`
+    characters of text (a documents row holds a whole page)."""
+
+    def __init__(self, folder: Path, schema, rows: int = 8192, chars: int = 2 * MB):
+        import pyarrow.parquet as pq
+
+        folder.mkdir()
+        self.schema, self.rows, self.chars = schema, rows, chars
+        self.pending: list[dict[str, Any]] = []
+        self.pending_chars = 0
+        self.out = pq.ParquetWriter(folder / "part-00000.parquet", schema)
+
+    def add(self, row: dict[str, Any], chars: int = 0) -> None:
+        self.pending.append(row)
+        self.pending_chars += chars
+        if len(self.pending) >= self.rows or self.pending_chars >= self.chars:
+            self.flush()
+
+    def flush(self) -> None:
+        import pyarrow as pa
+
+        if self.pending:
+            self.out.write_table(pa.Table.from_pylist(self.pending, schema=self.schema))
+            self.pending, self.pending_chars = [], 0
+
+    def close(self) -> None:
+        self.flush()
+        self.out.close()
 
 
 @contextmanager

@@ -708,7 +708,8 @@ def run_spark_audit(paths: Sequence[str], config: "Config", *, master: str | Non
 
             if output_dir is not None:
                 mark = time.perf_counter()
-                _write(spark, docs, metrics, findings, output_dir)
+                run = local.run_record(rule_set, rules, config.lang, time.perf_counter() - started)
+                _write(spark, docs, metrics, findings, run, output_dir)
                 times["write_s"] = time.perf_counter() - mark
         finally:
             docs.unpersist()
@@ -823,19 +824,21 @@ def _to_arrow(frame: "DataFrame"):
     return pa.Table.from_pandas(frame.toPandas())  # pragma: no cover
 
 
-def _write(spark: "SparkSession", docs: "DataFrame", metrics: "DataFrame", findings: list,
+def _write(spark: "SparkSession", docs: "DataFrame", metrics: "DataFrame", findings: list, run: dict,
            output_dir: str | os.PathLike) -> None:
-    """documents/, metrics/, findings/ as Parquet, all or nothing (a temporary folder renamed into
-    place; on HDFS/S3 through Hadoop's FileSystem rename)."""
+    """documents/, metrics/, findings/ and run/ as Parquet (the local engine's layout), all or
+    nothing (a temporary folder renamed into place; on HDFS/S3 through Hadoop's FileSystem rename)."""
     target = str(output_dir)
     schemas = local.arrow_schemas()
     finding_frame = spark.createDataFrame([local.finding_record(f) for f in findings] or [],
                                           _ddl(schemas["findings"]))
+    run_frame = spark.createDataFrame([run], _ddl(schemas["run"]))
 
     def write_all(base: str) -> None:
         docs.select(*local.DOCUMENT_COLUMNS).orderBy("doc_id").write.parquet(f"{base}/documents")
         metrics.write.parquet(f"{base}/metrics")
         finding_frame.coalesce(1).write.parquet(f"{base}/findings")
+        run_frame.coalesce(1).write.parquet(f"{base}/run")
 
     if "://" not in target:
         with local.staged_folder(target) as tmp:

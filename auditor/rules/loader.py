@@ -108,11 +108,26 @@ def load_rules(paths: Iterable[str | Path] | None = None, *, include_defaults: b
         sources.extend(rule_files([default_rules_dir()]))
     if paths:
         sources.extend(rule_files(paths))
+    return _rule_set((file, None) for file in dict.fromkeys(sources))  # a file named twice loads once
+
+
+def rule_set_from_texts(files: Iterable[tuple[str, str]]) -> RuleSet:
+    """The rules of an earlier audit from its rule files as it recorded them, (path, YAML text)
+    each (see ``auditor.report.from_tables``): the files need not exist here any more."""
+    return _rule_set((Path(path), text) for path, text in files)
+
+
+def rule_file_text(file: str | Path) -> str:
+    """A rule file's text as the loader reads it (UTF-8, a BOM dropped)."""
+    return Path(file).read_bytes().decode("utf-8-sig")
+
+
+def _rule_set(files: Iterable[tuple[Path, str | None]]) -> RuleSet:
     rules: list[Rule] = []
     seen: dict[str, Rule] = {}
     loaded: list[str] = []
-    for file in dict.fromkeys(sources):  # a file named twice loads once
-        file_rules = load_rule_file(file)
+    for file, text in files:
+        file_rules = load_rule_file(file, text)
         if file_rules is None:
             continue
         loaded.append(str(file))
@@ -126,11 +141,11 @@ def load_rules(paths: Iterable[str | Path] | None = None, *, include_defaults: b
     return RuleSet(tuple(rules), tuple(loaded))
 
 
-def load_rule_file(file: Path) -> list[Rule] | None:
-    """The rules of one file; None for a taxonomy file that sits beside them."""
+def load_rule_file(file: Path, text: str | None = None) -> list[Rule] | None:
+    """The rules of one file (read from disk unless its `text` is given); None for a taxonomy
+    file that sits beside them."""
     try:
-        raw = file.read_bytes()
-        text = raw.decode("utf-8-sig")
+        text = rule_file_text(file) if text is None else text
     except UnicodeDecodeError as exc:
         raise RuleFileError(f"rule file is not UTF-8 (byte {exc.start})", path=str(file)) from None
     except OSError as exc:

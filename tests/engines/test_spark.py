@@ -62,6 +62,14 @@ def test_spark_gives_the_local_findings_on_the_fixtures(spark, tmp_path):
     assert pq.read_table(tables / "metrics").num_rows == len(mine["metrics"])
     assert pq.read_table(tables / "documents").column("path").to_pylist() == [d.path for d in expected.documents]
     assert stats["documents"] == 5
+    # auditor report: the reports made from Spark's tables (several part files) are the local ones
+    from auditor.report.from_tables import read_audit
+
+    again = read_audit(str(tables))
+    assert [r.id for r in again.rules] == [r.id for r in expected.rules]
+    from_tables = json.loads(render_json(again))
+    for part in ("documents", "metrics", "findings"):
+        assert from_tables[part] == theirs[part], part
 
 
 def test_spark_gives_the_local_findings_with_copies_across_pages(spark, corpus):
