@@ -87,8 +87,8 @@ def emit(result, *, fmt: str, output, fail_on: str, no_color: bool, quiet: bool,
 
 
 def _render(fmt: str, result, **options) -> str | Iterable[str]:
-    """The report as text, or as the pieces of text for the two that grow with the corpus (JSON
-    and HTML: written as they are made, never held whole)."""
+    """The report as text, or as the pieces of text for the three that grow with the corpus (JSON,
+    SARIF and HTML: written as they are made, never held whole)."""
     if fmt == "json":
         from ..report.json_report import iter_json
 
@@ -98,9 +98,9 @@ def _render(fmt: str, result, **options) -> str | Iterable[str]:
 
         return iter_html(result)
     if fmt == "sarif":
-        from ..report.sarif import render_sarif
+        from ..report.sarif import iter_sarif
 
-        return render_sarif(result)
+        return iter_sarif(result)
     if fmt == "junit":
         from ..report.junit import render_junit
 

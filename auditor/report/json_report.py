@@ -287,18 +287,35 @@ def _key(key: Any) -> str:
 def iter_encode(value: Any, dumps: Callable[[Any], str], *, indent: int | None = None,
                 level: int = 0) -> Iterator[str]:
     """`value` as JSON in pieces: `dumps` (json.dumps with the caller's options) for everything
-    but dicts holding ``Lazy`` arrays and the arrays themselves, whose items (plain JSON values)
-    are dumped one at a time. Joined, the pieces are dumps(value with every Lazy a list): nested
+    but the dicts and lists holding ``Lazy`` arrays and those arrays themselves, whose items
+    (plain JSON values) are dumped one at a time. Joined, the pieces are dumps(value with every Lazy a list): nested
     output is dumps' own, moved right by its nesting level (a JSON text holds no raw newline but
     its own, so indenting after every newline is exact)."""
     if isinstance(value, Lazy):
         yield from _iter_runs((_indented(dumps(item), indent, level + 1) for item in value.items), indent, level)
     elif isinstance(value, Encoded):
         yield from _iter_runs(value.runs, indent, level)
-    elif isinstance(value, dict) and any(isinstance(v, (Lazy, Encoded)) for v in value.values()):
+    elif isinstance(value, dict) and any(map(_streams, value.values())):
         yield from _iter_object(value, dumps, indent, level)
+    elif isinstance(value, list) and any(map(_streams, value)):  # SARIF's runs: [{"results": Lazy}]
+        opening, between, closing = _layout(indent, level)
+        for k, item in enumerate(value):
+            yield between if k else opening
+            yield from iter_encode(item, dumps, indent=indent, level=level + 1)
+        yield closing
     else:
         yield _indented(dumps(value), indent, level)
+
+
+def _streams(value: Any) -> bool:
+    """Whether `value` holds an array written item by item, at any depth of dicts and lists."""
+    if isinstance(value, (Lazy, Encoded)):
+        return True
+    if isinstance(value, dict):
+        return any(map(_streams, value.values()))
+    if isinstance(value, list):
+        return any(map(_streams, value))
+    return False
 
 
 def _indented(text: str, indent: int | None, level: int) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from pathlib import PurePath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 from urllib.parse import quote
 
 from .. import __version__
@@ -83,7 +83,20 @@ def _is_table(f: Finding) -> bool:
 
 
 def sarif_dict(result: "AuditResult") -> dict[str, Any]:
-    originals = {d.path: getattr(d, "original", None) for d in result.documents}
+    """The SARIF log as one dict (its results a list)."""
+    log = sarif_parts(result)
+    run = log["runs"][0]
+    run["results"] = list(run["results"].items)
+    return log
+
+
+def sarif_parts(result: "AuditResult") -> dict[str, Any]:
+    """The SARIF log with its results ``Lazy``: made one at a time as they are written, so a log
+    of 10^6 results never exists as dicts or as one string (at 200 MB of text, 640,000 results
+    and 700 MB of SARIF took 7 GB when built whole)."""
+    from .json_report import Lazy
+
+    documents = {d.path: d for d in result.documents}
     rules = list(result.rules)
     known = {r.id for r in rules}
     by_id = result.rule_set.by_id() if hasattr(result.rule_set, "by_id") else {}
@@ -102,64 +115,81 @@ def sarif_dict(result: "AuditResult") -> dict[str, Any]:
         if doc.text:
             artifact["encoding"] = doc.encoding
         artifacts.append(artifact)
-    results = []
-    for f in result.findings:
-        table = _is_table(f)
-        original = originals.get(f.document)
-        location: dict[str, Any] = {"uri": _uri(f.document)}
-        if f.document in artifact_index:
-            location["index"] = artifact_index[f.document]
-        if table and not (original and f.end > f.start and original[f.start:f.end] == f.text):
-            region = {"startLine": max(f.line, 1)}  # a cell of a binary table, or an empty cell
-            if f.text:
-                region["snippet"] = {"text": f.text}
-        else:
-            region = _region(f.start, f.end, original, line=f.line, column=f.column, text=f.text)
-        res: dict[str, Any] = {
-            "ruleId": f.rule,
-            "level": LEVELS.get(f.severity, "warning"),
-            "message": {"text": f.message},
-            "locations": [{"physicalLocation": {"artifactLocation": location, "region": region}}],
-        }
-        if f.rule in index:
-            res["ruleIndex"] = index[f.rule]
-        if f.fingerprint:
-            res["partialFingerprints"] = {"auditorFingerprint/v1": f.fingerprint}
-        related = []
-        for i, r in enumerate(f.related):
-            rel_original = originals.get(r.document)
-            if rel_original:
-                rel_region = _region(r.start, r.end, rel_original, line=1, column=None, text=r.text)
-            else:  # a document this run did not read (an archived page): offsets only
-                rel_region = {"charOffset": r.start, "charLength": max(r.end - r.start, 0)}
-            rel: dict[str, Any] = {"id": i + 1, "physicalLocation": {
-                "artifactLocation": {"uri": _uri(r.document)}, "region": rel_region}}
-            if r.note:
-                rel["message"] = {"text": r.note}
-            related.append(rel)
-        if related:
-            res["relatedLocations"] = related
-        props: dict[str, Any] = {"category": f.category, "severity": f.severity}
-        if f.evidence:
-            props["evidence"] = json.loads(json.dumps(dict(f.evidence), ensure_ascii=False, default=_plain))
-        if table:
-            props["table"] = {"row": f.evidence.get("row"), "column": f.evidence.get("column"),
-                              "columnIndex": f.evidence.get("column_index")}
-        res["properties"] = props
-        if f.suppressed is not None:
-            kind = "external" if f.suppressed.startswith("baseline") else "inSource"
-            res["suppressions"] = [{"kind": kind, "justification": f.suppressed}]
-        results.append(res)
     run: dict[str, Any] = {
         "tool": {"driver": {"name": "auditor", "version": __version__, "semanticVersion": __version__,
                             "rules": [_rule_entry(r, result.lang) for r in rules]}},
         "invocations": [{"executionSuccessful": True}],
         "artifacts": artifacts,
-        "results": results,
+        "results": Lazy(_result(f, _Originals(documents), artifact_index, index) for f in result.findings),
         "columnKind": "unicodeCodePoints",
         "properties": {"elapsed_s": round(result.elapsed_s, 3)},
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+class _Originals:
+    """A document's original text by path, read when a finding asks (a spilled audit's pages are
+    read back one at a time, not all held)."""
+
+    def __init__(self, documents: dict[str, Any]):
+        self.documents = documents
+        self.last: tuple[str | None, str | None] = (None, None)
+
+    def get(self, path: str) -> str | None:
+        if self.last[0] != path:
+            doc = self.documents.get(path)
+            self.last = (path, getattr(doc, "original", None) if doc is not None else None)
+        return self.last[1]
+
+
+def _result(f: Finding, originals: _Originals, artifact_index: dict[str, int], index: dict[str, int]
+            ) -> dict[str, Any]:
+    table = _is_table(f)
+    original = originals.get(f.document)
+    location: dict[str, Any] = {"uri": _uri(f.document)}
+    if f.document in artifact_index:
+        location["index"] = artifact_index[f.document]
+    if table and not (original and f.end > f.start and original[f.start:f.end] == f.text):
+        region = {"startLine": max(f.line, 1)}  # a cell of a binary table, or an empty cell
+        if f.text:
+            region["snippet"] = {"text": f.text}
+    else:
+        region = _region(f.start, f.end, original, line=f.line, column=f.column, text=f.text)
+    res: dict[str, Any] = {
+        "ruleId": f.rule,
+        "level": LEVELS.get(f.severity, "warning"),
+        "message": {"text": f.message},
+        "locations": [{"physicalLocation": {"artifactLocation": location, "region": region}}],
+    }
+    if f.rule in index:
+        res["ruleIndex"] = index[f.rule]
+    if f.fingerprint:
+        res["partialFingerprints"] = {"auditorFingerprint/v1": f.fingerprint}
+    related = []
+    for i, r in enumerate(f.related):
+        rel_original = originals.get(r.document)
+        if rel_original:
+            rel_region = _region(r.start, r.end, rel_original, line=1, column=None, text=r.text)
+        else:  # a document this run did not read (an archived page): offsets only
+            rel_region = {"charOffset": r.start, "charLength": max(r.end - r.start, 0)}
+        rel: dict[str, Any] = {"id": i + 1, "physicalLocation": {
+            "artifactLocation": {"uri": _uri(r.document)}, "region": rel_region}}
+        if r.note:
+            rel["message"] = {"text": r.note}
+        related.append(rel)
+    if related:
+        res["relatedLocations"] = related
+    props: dict[str, Any] = {"category": f.category, "severity": f.severity}
+    if f.evidence:
+        props["evidence"] = json.loads(json.dumps(dict(f.evidence), ensure_ascii=False, default=_plain))
+    if table:
+        props["table"] = {"row": f.evidence.get("row"), "column": f.evidence.get("column"),
+                          "columnIndex": f.evidence.get("column_index")}
+    res["properties"] = props
+    if f.suppressed is not None:
+        kind = "external" if f.suppressed.startswith("baseline") else "inSource"
+        res["suppressions"] = [{"kind": kind, "justification": f.suppressed}]
+    return res
 
 
 def _plain(value: Any) -> Any:
@@ -170,5 +200,18 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+def iter_sarif(result: "AuditResult") -> Iterator[str]:
+    """The SARIF log in pieces, exactly ``render_sarif`` once joined (``write_output`` writes them
+    as they come)."""
+    from .json_report import iter_encode
+
+    yield from iter_encode(sarif_parts(result), _dumps, indent=2)
+    yield "\n"
+
+
 def render_sarif(result: "AuditResult") -> str:
-    return json.dumps(sarif_dict(result), ensure_ascii=False, indent=2) + "\n"
+    return "".join(iter_sarif(result))
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2)

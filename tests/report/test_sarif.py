@@ -24,6 +24,18 @@ def test_fixture_audit_is_valid_sarif(analysed):
     assert len(run["results"]) == len(result.findings) > 10
 
 
+def test_sarif_is_written_in_pieces_that_join_to_the_whole_log(analysed, tmp_path):
+    from auditor.report.sarif import iter_sarif
+    from auditor.report.write import write_output
+
+    result = audit_result(analysed)
+    whole = json.dumps(sarif_dict(result), ensure_ascii=False, indent=2) + "\n"
+    pieces = list(iter_sarif(result))
+    assert len(pieces) > len(result.findings) and "".join(pieces) == whole  # a piece per result at least
+    write_output(tmp_path / "r.sarif", iter_sarif(result))
+    assert (tmp_path / "r.sarif").read_text(encoding="utf-8") == whole
+
+
 def test_rules_metadata(analysed):
     result = audit_result(analysed)
     run = sarif_dict(result)["runs"][0]

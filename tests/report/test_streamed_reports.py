@@ -102,3 +102,32 @@ def test_fast_indented_dump_refuses_the_keys_json_refuses():
         json.dumps({(1, 2): 1}, indent=2)
     with pytest.raises(TypeError):
         dumps_indented({(1, 2): 1})
+
+
+_PLAIN_JSON = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.text(max_size=5)),
+                           lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                   st.dictionaries(st.text(max_size=3), inner, max_size=3)),
+                           max_leaves=20)
+
+
+def _made_lazy(value, data):
+    """`value` with some of its lists, at any depth, made Lazy (a Lazy array's items stay plain)."""
+    if isinstance(value, dict):
+        return {k: _made_lazy(v, data) for k, v in value.items()}
+    if isinstance(value, list):
+        if data.draw(st.booleans()):
+            return Lazy(iter(value))
+        return [_made_lazy(v, data) for v in value]
+    return value
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PLAIN_JSON, st.sampled_from([None, 2]), st.data())
+def test_lazy_arrays_at_any_depth_encode_as_lists(plain, indent, data):
+    """As SARIF's results are: {"runs": [{"results": Lazy}]} — a Lazy inside a list inside a dict."""
+    options = {"indent": indent} if indent else {"separators": (",", ":")}
+
+    def dumps(v):
+        return json.dumps(v, ensure_ascii=False, **options)
+
+    assert "".join(iter_encode(_made_lazy(plain, data), dumps, indent=indent)) == dumps(plain)
