@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from auditor.audit import run_audit
@@ -35,6 +36,18 @@ def test_suppressed_findings_stay_in_the_report(tmp_path):
     assert by_line[4].suppressed == "inline: 模板示例，发稿前会替换"
     assert by_line[5].suppressed == "inline" and by_line[6].suppressed == "inline"
     assert [f.line for f in result.at_or_above("error")] == [1]
+    assert result.fails_at("error")
+    # The exit code asks only whether there is one: the findings after it are never read.
+    first_then_nothing = dataclasses.replace(result, findings=_ReadOnce([by_line[1], *result.findings]))
+    assert first_then_nothing.fails_at("error")
+    only_suppressed = dataclasses.replace(result, findings=tuple(f for f in result.findings if f.suppressed))
+    assert not only_suppressed.fails_at("info") and only_suppressed.at_or_above("info") == []
+
+
+class _ReadOnce(list):
+    def __iter__(self):
+        yield self[0]
+        raise AssertionError("read past the first finding")
 
 
 def test_json_lists_and_counts_suppressed(tmp_path):

@@ -82,8 +82,7 @@ def emit(result, *, fmt: str, output, fail_on: str, no_color: bool, quiet: bool,
         write_output(output, _render(fmt, result, color=False, quiet=quiet, fail_on=fail_on))
     if html_path is not None:
         write_output(html_path, _render("html", result))
-    failing = result.at_or_above(fail_on) if fail_on != "never" else []
-    return 1 if failing else 0
+    return 1 if fail_on != "never" and result.fails_at(fail_on) else 0
 
 
 def _render(fmt: str, result, **options) -> str | Iterable[str]:
