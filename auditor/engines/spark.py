@@ -691,7 +691,8 @@ def run_spark_audit(paths: Sequence[str], config: "Config", *, master: str | Non
             times["corpus_rules_s"] = time.perf_counter() - mark
 
             mark = time.perf_counter()
-            by_id, executor_findings = _collect(spark, docs, linked)
+            # spill_above counts bytes of input: a character of Chinese is three of UTF-8
+            by_id, executor_findings = _collect(spark, docs, linked, config.spill_above // 3)
             views = list(by_id.values())
             times["collect_s"] = time.perf_counter() - mark
 
@@ -796,17 +797,20 @@ def _analysed(spark: "SparkSession", docs: "DataFrame", linked: list[int]) -> li
     return [pickle.loads(blob) for _, blob in pairs]
 
 
-def _collect(spark: "SparkSession", docs: "DataFrame", linked: list[int]) -> tuple[dict[int, Any], list]:
-    """The documents as views (text, metrics, articles) by doc_id, in audit order, and the
-    executors' findings that stand: every per-document finding, and corpus-wide findings of
-    documents that are not linked."""
+def _collect(spark: "SparkSession", docs: "DataFrame", linked: list[int], held_chars: int
+             ) -> tuple[dict[int, Any], list]:
+    """The documents as views (text, metrics, articles) by doc_id, in audit order, kept on disk
+    past `held_chars` characters of text, and the executors' findings that stand: every
+    per-document finding, and corpus-wide findings of documents that are not linked."""
     from pyspark.sql import functions as F
 
+    from .spill import Spill, held_or_spilled
+
     table = _to_arrow(docs.select(*local.DOCUMENT_COLUMNS, "metrics").orderBy("doc_id"))
-    views = {}
-    for row in table.to_pylist():
-        metrics = [local.metric_from_record(m) for m in sorted(row["metrics"], key=lambda m: m["ordinal"])]
-        views[row["doc_id"]] = local.view_from_records(row, metrics)
+    ids = table.column("doc_id").to_pylist()
+    kept = held_or_spilled(_views_of(table), held_chars, Spill)
+    del table
+    views = dict(zip(ids, kept))
     found = docs.select("doc_id", F.explode("findings").alias("f")).select("doc_id", "f.*")
     if linked:
         ids = spark.createDataFrame([(i,) for i in linked], "doc_id long")
@@ -814,6 +818,14 @@ def _collect(spark: "SparkSession", docs: "DataFrame", linked: list[int]) -> tup
         found = found.where(F.col("scope") == "document").unionByName(corpus_kept)
     rows = _to_arrow(found.select(*local.FINDING_COLUMNS)).to_pylist()
     return views, [local.finding_from_record(r) for r in rows]
+
+
+def _views_of(table) -> Iterator[Any]:
+    """A view per row of the collected documents; a few rows made into Python objects at a time."""
+    for batch in table.to_batches(max_chunksize=64):
+        for row in batch.to_pylist():
+            metrics = [local.metric_from_record(m) for m in sorted(row["metrics"], key=lambda m: m["ordinal"])]
+            yield local.view_from_records(row, metrics)
 
 
 def _to_arrow(frame: "DataFrame"):

@@ -31,11 +31,11 @@ import shutil
 import tempfile
 import weakref
 from array import array
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import islice
-from typing import TYPE_CHECKING, Any, BinaryIO, Iterable, Iterator, Sequence
+from itertools import chain, islice
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Iterable, Iterator, Sequence
 
 from ..errors import UsageError
 from ..findings import Tally
@@ -237,6 +237,18 @@ class Spill:
             raise _spill_error(exc, os.path.dirname(self.folder)) from None
         return SpilledFindings(self, name, extents, count, tally)
 
+    def views(self, views: Iterable[Any], name: str) -> list["SpilledView"]:
+        """`views` (documents as the reports see them: ``local.DocumentView``) written to a file of
+        this folder one by one, and a handle for each."""
+        handles = []
+        try:
+            with open(os.path.join(self.folder, name), "wb") as out:
+                for view in views:
+                    handles.append(SpilledView(self, name, view.path, _dump(out, view)))
+        except OSError as exc:
+            raise _spill_error(exc, os.path.dirname(self.folder)) from None
+        return handles
+
     def finding_log(self, name: str) -> "FindingLog":
         return FindingLog(self, name)
 
@@ -378,6 +390,58 @@ class SpilledDocument:
 
     def __repr__(self) -> str:
         return f"SpilledDocument({self.path!r})"
+
+
+def held_or_spilled(views: Iterable[Any], held_chars: int, spill: Callable[[], Spill]) -> Sequence[Any]:
+    """`views` (``local.DocumentView``s, made one at a time) as a sequence: held while their text
+    is under `held_chars` characters, all of them on disk past it (`spill()` gives the folder), so
+    a large audit read back takes no more memory than a small one."""
+    held: deque = deque()
+    chars = 0
+    views = iter(views)
+    for view in views:
+        held.append(view)
+        chars += len(view.original)
+        if chars > held_chars:
+            return spill().views(chain(_drain(held), views), "views")
+    return tuple(held)
+
+
+def _drain(held: deque) -> Iterator[Any]:
+    while held:  # the first views let go as they are written
+        yield held.popleft()
+
+
+class SpilledView:
+    """A document as the reports see it (``local.DocumentView``: original text, articles, packed
+    metrics), on disk: its path at hand, anything else read back through the spill's cache. The
+    reports read the documents in order, each a few times, so the budget and the recent pages keep
+    them from being read again; memory no longer grows with the audit read back
+    (``auditor report``). It pickles as the view it stands for."""
+
+    __slots__ = ("path", "_spill", "_file", "_extent")
+
+    def __init__(self, spill: Spill, file: str, path: str, extent: Extent):
+        self.path = path
+        self._spill, self._file, self._extent = spill, file, extent
+
+    def load(self) -> Any:
+        return self._spill.read(self._file, self._extent, METRICS_EXPANSION)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # copy and pickle probe for hooks: the view's are in __reduce__
+            raise AttributeError(name)
+        return getattr(self.load(), name)
+
+    def __reduce__(self):
+        return _itself, (self.load(),)
+
+    def __repr__(self) -> str:
+        return f"SpilledView({self.path!r})"
+
+
+def _itself(value: Any) -> Any:
+    return value
 
 
 def _batches(items: Iterable, size: int) -> Iterator[list]:

@@ -16,13 +16,16 @@ from contextlib import contextmanager
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 from ..errors import InputError, UsageError
 
 _TABLES = ("documents", "metrics", "findings", "run")
 _BATCH_ROWS = 8192  # table rows made into Python objects at a time
 _SPILL_FINDINGS = 100_000  # more findings than this are kept on disk (auditor/engines/spill.py)
+# More text than this (characters of the pages as read) and the documents are kept on disk too:
+# about the audit's own spill_above (32 MB of input), a view holding ~3 bytes per character.
+_SPILL_CHARS = 12_000_000
 
 
 def read_audit(location: str, *, jobs: int = 1):
@@ -40,21 +43,40 @@ def read_audit(location: str, *, jobs: int = 1):
     if missing:
         raise InputError(f"run table names rules its rule files do not define: {', '.join(missing)}",
                          path=tables["run"].where)
-    views = _views(tables["documents"], tables["metrics"])
-    findings = _findings(tables["findings"])
+    spill = _SpillOnDemand()
+    views = _views(tables["documents"], tables["metrics"], spill)
+    findings = _findings(tables["findings"], spill)
     rules = tuple(by_id[rule_id] for rule_id in manifest["rules_run"])
     return AuditResult(views, findings, rule_set, rules, float(manifest["elapsed_s"]), manifest["lang"], jobs)
 
 
-def _views(documents: "_Table", metrics: "_Table") -> tuple:
-    """A ``DocumentView`` per document row, in doc_id order, with its metrics packed as the audit
-    kept them (``PackedMetrics``: a fifth of Metric objects)."""
+class _SpillOnDemand:
+    """One spill folder for the documents and the findings, made when the first needs it."""
+
+    def __init__(self):
+        self._spill = None
+
+    def __call__(self):
+        if self._spill is None:
+            from ..engines.spill import Spill
+
+            self._spill = Spill()
+        return self._spill
+
+
+def _views(documents: "_Table", metrics: "_Table", spill: _SpillOnDemand) -> Sequence:
+    """The documents' views, in doc_id order: on disk past _SPILL_CHARS of text."""
+    from ..engines.spill import held_or_spilled
+
+    return held_or_spilled(_each_view(documents, metrics), _SPILL_CHARS, spill)
+
+
+def _each_view(documents: "_Table", metrics: "_Table") -> Iterator:
+    """A ``DocumentView`` per document row, in doc_id order, with its metrics."""
     from ..engines import local
-    from ..extract.packed_metrics import PackedMetrics
 
     groups = groupby(metrics.rows_by_doc_id(), key=itemgetter("doc_id"))
     group = next(groups, None)
-    views = []
     for doc in documents.rows_by_doc_id(batch_rows=64):  # a row holds a whole page
         while group is not None and group[0] < doc["doc_id"]:  # rows of no document: not reported
             group = next(groups, None)
@@ -62,21 +84,17 @@ def _views(documents: "_Table", metrics: "_Table") -> tuple:
         if group is not None and group[0] == doc["doc_id"]:
             found = [local.metric_from_record(row) for row in group[1]]
             group = next(groups, None)
-        packed = PackedMetrics.pack(found, len(doc["text"]))
-        views.append(local.view_from_records(doc, packed if packed is not None else found))
-    return tuple(views)
+        yield local.view_from_records(doc, found)
 
 
-def _findings(table: "_Table"):
+def _findings(table: "_Table", spill: _SpillOnDemand):
     """The findings in their order; on disk past _SPILL_FINDINGS, as a spilled audit keeps them."""
     from ..engines import local
 
     found = (local.finding_from_record(row) for row in table.rows())
     if table.num_rows <= _SPILL_FINDINGS:
         return tuple(found)
-    from ..engines.spill import Spill
-
-    return Spill().findings(found, "findings")
+    return spill().findings(found, "findings")
 
 
 class _Table:
@@ -122,8 +140,10 @@ class _Table:
 
     def batches(self, columns: list[str] | None = None, batch_rows: int = _BATCH_ROWS) -> Iterator:
         with _reading(self, self.name, self.where):
-            for part in self.parts:
-                yield from part.iter_batches(batch_size=batch_rows, columns=columns or self.columns)
+            for part in self.parts:  # a row group at a time: over all of them Arrow reads far ahead
+                for group in range(part.num_row_groups):
+                    yield from part.iter_batches(batch_size=batch_rows, row_groups=[group],
+                                                 columns=columns or self.columns)
 
     def rows(self, batch_rows: int = _BATCH_ROWS) -> Iterator[dict]:
         for batch in self.batches(batch_rows=batch_rows):

@@ -240,8 +240,11 @@ def _strategies(findings) -> set[tuple]:
 def test_yoy_runs_as_a_grouped_map_by_series_with_the_local_findings(spark, yoy_pages, pages, request):
     from auditor.engines.spark import run_spark_audit
 
+    from auditor.engines.spill import SpilledView
+
     folder = FIXTURES if pages == "fixtures" else yoy_pages
-    config = Config(jobs=1)
+    # the series of years read from the driver's views on disk (any text is over spill_above=0)
+    config = Config(jobs=1) if pages == "fixtures" else Config(jobs=1, spill_above=0)
     expected = run_audit([str(folder)], config, history=False)
     if pages == "years":  # the robust band, a bridged gap and the fixed band all take part
         assert _strategies(expected.findings) == {("Y001", "robust-band", 1), ("Y001", "fixed-band", 3),
@@ -252,6 +255,8 @@ def test_yoy_runs_as_a_grouped_map_by_series_with_the_local_findings(spark, yoy_
     stats: dict = {}
     got = run_spark_audit([str(folder)], config, spark=spark, history=False, stats=stats)
     assert dump(got.findings) == dump(expected.findings)
+    assert all(isinstance(d, SpilledView) == (pages == "years") for d in got.documents)
+    assert json.loads(render_json(got))["metrics"] == json.loads(render_json(expected))["metrics"]
     assert groupings == [("entity", "metric", "unit")]
     assert stats["yoy_s"] > 0
 

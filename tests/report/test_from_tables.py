@@ -121,6 +121,26 @@ def test_many_findings_are_kept_on_disk_with_the_same_reports(audited, monkeypat
         assert rendered(again, fmt) == rendered(result, fmt), fmt
 
 
+@pytest.mark.parametrize("spill_chars", [0, 5000])  # every page on disk; the first held, then spilled
+def test_many_pages_are_kept_on_disk_with_the_same_reports(audited, monkeypatch, spill_chars):
+    import pickle
+
+    from auditor.engines.spill import SpilledView
+    from auditor.report import from_tables
+
+    result, tables = audited
+    monkeypatch.setattr(from_tables, "_SPILL_CHARS", spill_chars)
+    monkeypatch.setattr(from_tables, "_SPILL_FINDINGS", 3)  # both kinds in one spill folder
+    again = read_audit(str(tables))
+    assert all(isinstance(d, SpilledView) for d in again.documents)
+    assert [d.path for d in again.documents] == [d.path for d in result.documents]
+    assert len({d._spill for d in again.documents} | {again.findings._spill}) == 1
+    for fmt in FORMATS:
+        assert rendered(again, fmt) == rendered(result, fmt), fmt
+    view = pickle.loads(pickle.dumps(again.documents[0]))  # as the view itself
+    assert isinstance(view, local.DocumentView) and view.original == result.documents[0].original
+
+
 def _damage(tables, tmp_path, how: str):
     copy = tmp_path / "tables"
     shutil.copytree(tables, copy)
